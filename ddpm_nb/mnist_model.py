@@ -63,10 +63,7 @@ class DiffusionModel(nn.Module):
             raise ValueError(f"image size {size} must be a multiple of {self.factor} for {len(self.hidden_dims)} levels "
                              f"(hidden_dims={self.hidden_dims})")
 
-    def forward(self,
-        x:Tensor, # noisy images, (B, channels, H, W)
-        t,        # their steps: (B,) integers or floats, or one number for the batch
-    )->Tensor:    # predicted noise, like x
+    def _encode(self, x:Tensor, t)->tuple:
         if x.ndim != 4 or x.shape[1] != self.channels:
             raise ValueError(f"expected images of shape (B, {self.channels}, H, W), got {tuple(x.shape)}")
         self._check_size(x.shape[-2]); self._check_size(x.shape[-1])
@@ -75,6 +72,17 @@ class DiffusionModel(nn.Module):
         for down in self.down_blocks:
             h, skip = down(h, emb)
             skips.append(skip)
+        return h, skips, emb
+
+    def encoder_features(self, x:Tensor, t)->list:
+        "The encoder's activations at every level (its skip connections): the network's internal features."
+        return self._encode(x, t)[1]
+
+    def forward(self,
+        x:Tensor, # noisy images, (B, channels, H, W)
+        t,        # their steps: (B,) integers or floats, or one number for the batch
+    )->Tensor:    # predicted noise, like x
+        h, skips, emb = self._encode(x, t)
         h = self.bottleneck(h, emb)
         for up in self.up_blocks: h = up(h, skips.pop(), emb)
         return self.out_conv(F.silu(self.out_norm(h)))

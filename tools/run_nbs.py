@@ -25,6 +25,14 @@ def run_nb(fn, flags=()):
         if d.get('eval:', [''])[0].lower() == 'false': return True
         return bool(skip & d.keys())
     sh = CaptureShell(fn)
+    if os.environ.get('NB_TIMING'):
+        import time as _t
+        orig = sh.run
+        def run(code, *a, **k):
+            t0 = _t.time(); r = orig(code, *a, **k); dt = _t.time() - t0
+            if dt > 0.5: print(f'  {dt:6.1f}s  {code.strip().splitlines()[0][:90] if code.strip() else ""}', flush=True)
+            return r
+        sh.run = run
     t0, cwd = time.time(), os.getcwd()
     os.chdir(Path(fn).parent)
     try: sh.run_all(nb, exc_stop=True, preproc=_no_eval)
