@@ -24,6 +24,8 @@ def run_nb(fn, flags=()):
         d = direcs[nb.cells.index(cell)]
         if d.get('eval:', [''])[0].lower() == 'false': return True
         return bool(skip & d.keys())
+    for c in nb.cells:
+        if not _no_eval(c): c['outputs'], c['execution_count'] = [], None
     sh = CaptureShell(fn)
     if os.environ.get('NB_TIMING'):
         import time as _t
