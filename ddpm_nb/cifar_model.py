@@ -28,13 +28,14 @@ class DiffusionModelCIFAR(DiffusionModel):
         bottleneck_dropout_p:float=0.05,         # dropout in the bottleneck's ResBlocks
         layers_per_block:int=1,                  # blocks per level
         n_heads:int=4,                           # attention heads
+        **kwargs,                                # `downsample_last`, `init_kernel` of `DiffusionModel`
     ):
         n = len(list(hidden_dims)) - 1
         if any(not 0 <= l < n for l in attention_levels):
             raise ValueError(f"attention_levels must lie in [0, {n}) for hidden_dims={list(hidden_dims)}, got {attention_levels}")
         self._cfg = dict(dropout_p=dropout_p, attention_levels=tuple(attention_levels),
                          bottleneck_dropout_p=bottleneck_dropout_p, n_heads=n_heads)
-        super().__init__(image_size, channels, hidden_dims, time_dim, layers_per_block)
+        super().__init__(image_size, channels, hidden_dims, time_dim, layers_per_block, **kwargs)
         self.dropout_p, self.attention_levels = dropout_p, tuple(attention_levels)
 
     def _down_block(self, in_ch, out_ch, level, downsample):

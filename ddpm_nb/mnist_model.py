@@ -30,6 +30,8 @@ class DiffusionModel(nn.Module):
         hidden_dims:list=[32, 64, 128],     # channels at each resolution; one level per entry
         time_dim:int=128,                   # size of the time embedding
         layers_per_block:int=1,             # blocks per level (the last one changes the resolution)
+        downsample_last:bool=True,          # the last level halves the resolution too (else the bottleneck runs at its size)
+        init_kernel:int=3,                  # kernel size of the input convolution
     ):
         super().__init__()
         hidden_dims = list(hidden_dims)
@@ -39,17 +41,18 @@ class DiffusionModel(nn.Module):
         if layers_per_block < 1: raise ValueError(f"layers_per_block must be at least 1, got {layers_per_block}")
         self.image_size, self.channels, self.hidden_dims = image_size, channels, hidden_dims
         self.time_dim, self.layers_per_block = time_dim, layers_per_block
-        self.factor = 2 ** (len(hidden_dims) - 1)
-        self._check_size(image_size)
         n, L = len(hidden_dims) - 1, layers_per_block
+        resamples = lambda i: i < n - 1 or downsample_last     # does level i change the resolution?
+        self.factor = 2 ** sum(resamples(i) for i in range(n))
+        self._check_size(image_size)
         self.time_embedding = TimeEmbedding(time_dim)
-        self.init_conv = nn.Conv2d(channels, hidden_dims[0], 3, padding=1)
+        self.init_conv = nn.Conv2d(channels, hidden_dims[0], init_kernel, padding=init_kernel // 2)
         self.down_blocks = nn.ModuleList(
-            self._down_block(hidden_dims[i] if j == 0 else hidden_dims[i + 1], hidden_dims[i + 1], i, downsample=j == L - 1)
+            self._down_block(hidden_dims[i] if j == 0 else hidden_dims[i + 1], hidden_dims[i + 1], i, downsample=j == L - 1 and resamples(i))
             for i in range(n) for j in range(L))
         self.bottleneck = self._bottleneck(hidden_dims[-1])
         self.up_blocks = nn.ModuleList(
-            self._up_block(hidden_dims[i + 1] if j == 0 else hidden_dims[i], hidden_dims[i + 1], hidden_dims[i], i, upsample=j == 0)
+            self._up_block(hidden_dims[i + 1] if j == 0 else hidden_dims[i], hidden_dims[i + 1], hidden_dims[i], i, upsample=j == 0 and resamples(i))
             for i in reversed(range(n)) for j in range(L))
         self.out_norm = nn.GroupNorm(8, hidden_dims[0])
         self.out_conv = nn.Conv2d(hidden_dims[0], channels, 3, padding=1)
@@ -60,7 +63,7 @@ class DiffusionModel(nn.Module):
 
     def _check_size(self, size):
         if size % self.factor or size < self.factor:
-            raise ValueError(f"image size {size} must be a multiple of {self.factor} for {len(self.hidden_dims)} levels "
+            raise ValueError(f"image size {size} must be a multiple of {self.factor} for this U-Net's levels "
                              f"(hidden_dims={self.hidden_dims})")
 
     def _encode(self, x:Tensor, t)->tuple:

@@ -338,7 +338,7 @@ class DiffusionProcess:
         *,
         model:nn.Module=None,             # a network to train instead of the design's U-Net
         model_spec:dict=None,             # how to rebuild `model` from a checkpoint (see `build_from_spec`)
-        schedule='cosine',                # 'cosine', 'linear', or a `NoiseSchedule`
+        schedule='cosine',                # 'cosine', 'linear', a dict like {'kind': 'cosine', 'min_beta': 1e-4}, or a `NoiseSchedule`
         optimizer:str='adam',             # 'adam' or 'adamw'
         lr:float=1e-4,                    # learning rate
         weight_decay:float=0.,            # weight decay (AdamW's decoupled decay)
@@ -362,7 +362,7 @@ class DiffusionProcess:
         self.image_size, self.channels, self.hidden_dims = image_size, channels, list(hidden_dims)
         self.precision, self.grad_clip, self.seed, self.step = precision, grad_clip, seed, 0
         self.config = dict(image_size=image_size, channels=channels, hidden_dims=list(hidden_dims), noise_steps=noise_steps,
-                           model_spec=model_spec, schedule=schedule if isinstance(schedule, str) else None,
+                           model_spec=model_spec, schedule=schedule if isinstance(schedule, (str, dict)) else None,
                            optimizer=optimizer, lr=lr, weight_decay=weight_decay, betas=list(betas), grad_clip=grad_clip,
                            ema_decay=ema_decay, precision=requested_precision, compile=compile, channels_last=channels_last,
                            perceptual_weight=perceptual_weight, feature_matching_weight=feature_matching_weight,
@@ -372,9 +372,11 @@ class DiffusionProcess:
             if model is None and model_spec is not None: model = build_from_spec(model_spec)
             self.model = (model if model is not None else self.make_model()).to(self.device)
         if channels_last: self.model = self.model.to(memory_format=torch.channels_last)
+        if isinstance(schedule, str): schedule = dict(kind=schedule)
         if isinstance(schedule, NoiseSchedule): self.schedule = schedule
-        elif schedule in ('cosine', 'linear'): self.schedule = getattr(NoiseSchedule, schedule)(noise_steps)
-        else: raise ValueError(f"schedule must be 'cosine', 'linear' or a NoiseSchedule, got {schedule!r}")
+        elif isinstance(schedule, dict) and schedule.get('kind') in ('cosine', 'linear'):
+            self.schedule = getattr(NoiseSchedule, schedule['kind'])(noise_steps, **{k: v for k, v in schedule.items() if k != 'kind'})
+        else: raise ValueError(f"schedule must be 'cosine', 'linear', a dict with kind 'cosine' or 'linear', or a NoiseSchedule; got {schedule!r}")
         self.schedule = self.schedule.to(self.device)
         fused = dict(fused=True) if self.device.type == 'cuda' else {}
         opt = torch.optim.AdamW if optimizer == 'adamw' else torch.optim.Adam
@@ -646,6 +648,8 @@ def fit(
     main = rank == 0
     if not isinstance(data, ImageBatches):
         data = ImageBatches(data, batch_size, process.device, seed=process.seed, rank=rank, world_size=world)
+    if data.shape != process._sample_shape():
+        raise ValueError(f"the data are {data.shape} images but the process makes {process._sample_shape()} images")
     out = Path(out) if out is not None else None
     history = []
     if resume:
