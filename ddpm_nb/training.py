@@ -102,7 +102,9 @@ _IMG_EXT = ('.png', '.jpg', '.jpeg', '.bmp', '.webp', '.gif', '.tif', '.tiff')
 
 def _decode(data:bytes, mode:str, image_size):
     from PIL import Image
-    im = Image.open(io.BytesIO(data)).convert(mode)
+    im = Image.open(io.BytesIO(data))
+    if mode is None: mode = 'L' if im.mode in ('1', 'L', 'LA', 'I', 'I;16', 'F') else 'RGB'
+    im = im.convert(mode)
     if image_size and im.size != (image_size, image_size): im = im.resize((image_size, image_size), Image.BICUBIC)
     a = np.asarray(im, np.uint8)
     return a[None] if a.ndim == 2 else a.transpose(2, 0, 1)
@@ -129,6 +131,7 @@ def _load_folder(path:Path, mode:str, image_size, cache_dir)->ImageData:
         try: imgs.append(_decode(read(), mode, image_size))
         except Exception as e: raise ValueError(f"cannot decode {name}: {e}") from None
         cls.append(c)
+        if mode is None: mode = 'L' if imgs[0].shape[0] == 1 else 'RGB'
         if imgs[-1].shape != imgs[0].shape:
             raise ValueError(f"{name} has shape {imgs[-1].shape[1:]} but {imgs[0].shape[1:]} came first; pass image_size to resize")
     if not imgs: raise FileNotFoundError(f"no images ({', '.join(_IMG_EXT)}) found in {path}")
@@ -146,7 +149,7 @@ def load_images(
     root='data',            # where torchvision's data sets live (or the MNIST-format .gz files)
     train:bool=True,        # training split (else the test split) of the torchvision sets
     download:bool=False,    # let torchvision download a missing set
-    mode:str=None,          # for folders: 'RGB' or 'L' (default RGB)
+    mode:str=None,          # for folders: 'RGB' or 'L' (default: 'L' if the first image is grayscale, else 'RGB')
     image_size:int=None,    # for folders: resize every image to this size
     cache_dir='~/.cache/ddpm_nb', # for folders: where decoded copies are kept (None: no cache)
 )->ImageData:
@@ -157,7 +160,7 @@ def load_images(
     if not path.exists():
         raise FileNotFoundError(f"{name!r} is neither a known data set ({', '.join(sorted(set(_TV)))}) nor an existing "
                                 "ImageFolder directory or archive")
-    return _load_folder(path, mode or 'RGB', image_size, cache_dir)
+    return _load_folder(path, mode, image_size, cache_dir)
 
 # %% ../nbs/05_training.ipynb #b8c0d8d2
 def _seed(*xs)->int:
