@@ -12,7 +12,7 @@ from .training import (DiffusionProcess, DiffusionProcessCIFAR, ImageBatches, fi
 from .samplers import save_image_grid
 
 # %% auto #0
-__all__ = ['DEBIAN_FASHION_MNIST', 'parser', 'main']
+__all__ = ['DEBIAN_FASHION_MNIST', 'parser', 'run', 'main']
 
 # %% ../nbs/10_cli.ipynb #2bf8e9cc
 DEBIAN_FASHION_MNIST = Path('/usr/share/datasets/fashion-mnist')
@@ -241,11 +241,15 @@ def parser()->argparse.ArgumentParser:
     scoring(b); common(b); b.set_defaults(fn=_bench)
     return p
 
-def main(argv=None):
-    "Entry point of the `ddpm_nb` console script."
+def run(argv=None):
+    "Run a `ddpm_nb` command (`argv` as a list of words) and return its result (a process, samples, scores ...)."
     a = parser().parse_args(argv)
     if getattr(a, 'out', 1) is None: a.out = f'runs/bench/{a.arch}-{a.tier}'
     return a.fn(a)
+
+def main(argv=None):
+    "Entry point of the `ddpm_nb` console script."
+    run(argv)
 
 # %% ../nbs/10_cli.ipynb #80600e43
 #| eval: false
