@@ -115,9 +115,13 @@ def _folder_items(path:Path):
         for f in sorted(path.rglob('*')):
             if f.suffix.lower() in _IMG_EXT: yield f.parent.name, str(f), f.read_bytes
     else:
-        with tarfile.open(path) as tf:
-            for m in sorted((m for m in tf.getmembers() if m.isfile() and m.name.lower().endswith(_IMG_EXT)), key=lambda m: m.name):
-                yield Path(m.name).parent.name, m.name, tf.extractfile(m).read
+        items = []
+        with tarfile.open(path) as tf:              # one pass in archive order (seeking back in a .gz restarts it)
+            for m in tf:
+                if m.isfile() and m.name.lower().endswith(_IMG_EXT):
+                    data = tf.extractfile(m).read()
+                    items.append((Path(m.name).parent.name, m.name, lambda d=data: d))
+        yield from sorted(items, key=lambda it: it[1])
 
 def _load_folder(path:Path, mode:str, image_size, cache_dir)->ImageData:
     st = path.stat()
@@ -228,10 +232,12 @@ class EMA:
     def update(self, model:nn.Module):
         "Move the average towards `model`'s current weights."
         model = _unwrap(model)
-        ema_p = [p for p in self.model.parameters() if p.dtype.is_floating_point]
-        new_p = [p for p in model.parameters() if p.dtype.is_floating_point]
-        torch._foreach_lerp_(ema_p, new_p, 1 - self.decay)
-        for b_ema, b in zip(self.model.buffers(), model.buffers()): b_ema.copy_(b)
+        if getattr(self, '_src', None) is not model:      # the tensor lists are made once per source model
+            floats = lambda m: [p for p in m.parameters() if p.dtype.is_floating_point]
+            self._src, self._ema_p, self._new_p = model, floats(self.model), floats(model)
+            self._ema_b, self._new_b = list(self.model.buffers()), list(model.buffers())
+        torch._foreach_lerp_(self._ema_p, self._new_p, 1 - self.decay)
+        if self._ema_b: torch._foreach_copy_(self._ema_b, self._new_b)
         self.num_updates += 1
 
     def state_dict(self)->dict: return dict(decay=self.decay, num_updates=self.num_updates, model=self.model.state_dict())
