@@ -5,7 +5,6 @@
 # %% ../nbs/02_attention.ipynb #a7f83261
 from __future__ import annotations
 import math
-import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
 from .blocks import ResBlock, ResBlockWithDropout, DownBlock, UpBlock, _check_groups

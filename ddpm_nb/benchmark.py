@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_benchmark.ipynb #9bc5c38a
 from __future__ import annotations
-import json, os, time
+import json, time
 from pathlib import Path
 import numpy as np
 import torch
@@ -13,7 +13,7 @@ from .blocks import ResBlockWithDropout, count_params
 from .attention import SelfAttention
 from .cifar_model import DiffusionModelCIFAR, BenchmarkUNet, TIERS, bench_config
 from .training import DiffusionProcess, ImageBatches, fit, default_device
-from .fid import compute_fid, FeatureStats
+from .fid import compute_fid
 
 # %% auto #0
 __all__ = ['PUBLISHED_FID', 'BENCH_RECIPE', 'BENCH_BATCH', 'baseline_unet', 'ResBlockScaleShift', 'BenchUNet',

@@ -6,11 +6,9 @@
 from __future__ import annotations
 import os
 from typing import NamedTuple
-import torch
 from torch import nn, Tensor
 from .attention import DownBlockWithAttention, UpBlockWithAttention, BottleneckWithAttention
-from .blocks import count_params
-from .mnist_model import DiffusionModel, param_counts, param_table, _as_timesteps
+from .mnist_model import DiffusionModel, _as_timesteps
 
 # %% auto #0
 __all__ = ['TIERS', 'DiffusionModelCIFAR', 'UNetOutput', 'BenchmarkUNet', 'bench_config', 'build_model']

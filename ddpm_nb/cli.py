@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_cli.ipynb #354fa492
 from __future__ import annotations
-import argparse, json, math, sys, time, warnings
+import argparse, json, math, time, warnings
 from pathlib import Path
 import torch
 from .training import (DiffusionProcess, DiffusionProcessCIFAR, ImageBatches, fit, load_images, latest_checkpoint,

@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_training.ipynb #718b5b1f
 from __future__ import annotations
-import copy, csv, gzip, hashlib, importlib, io, json, math, os, re, tarfile, time, warnings
+import copy, csv, gzip, hashlib, importlib, io, json, math, os, tarfile, time
 from pathlib import Path
 import numpy as np
 import torch
