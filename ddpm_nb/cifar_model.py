@@ -34,7 +34,6 @@ class DiffusionModelCIFAR(DiffusionModel):
         self._cfg = dict(dropout_p=dropout_p, attention_levels=tuple(attention_levels),
                          bottleneck_dropout_p=bottleneck_dropout_p, n_heads=n_heads)
         super().__init__(image_size, channels, hidden_dims, time_dim, layers_per_block, **kwargs)
-        self.dropout_p, self.attention_levels = dropout_p, tuple(attention_levels)
 
     def _down_block(self, in_ch, out_ch, level, downsample):
         c = self._cfg

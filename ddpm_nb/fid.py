@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
 from fastprogress.fastprogress import progress_bar
-from .training import ImageData, load_images, save_checkpoint, DiffusionProcess, _seed, default_device
+from .training import ImageData, load_images, save_checkpoint, atomic_path, DiffusionProcess, _seed, default_device
 
 # %% auto #0
 __all__ = ['INCEPTION_URL', 'frechet_distance', 'gaussian_stats', 'kernel_distance', 'inception_score', 'to_uint8',
@@ -129,6 +129,7 @@ class FeatureExtractor:
     batch_size:int = 256
     def _features(self, x:Tensor)->Tensor: raise NotImplementedError
     def _probs(self, x:Tensor)->Tensor: return None
+    def _features_and_probs(self, x:Tensor)->tuple: return self._features(x), self._probs(x)
 
     def _batched(self, fn, images)->np.ndarray:
         images = to_uint8(images)
@@ -144,6 +145,14 @@ class FeatureExtractor:
     def probs(self, images:Tensor)->np.ndarray:
         "Class probabilities of `images`, (N, K), or None if this extractor cannot classify."
         return self._batched(self._probs, images)
+
+    @torch.no_grad()
+    def features_and_probs(self, images:Tensor)->tuple:
+        "`features(images)` and `probs(images)` together."
+        images = to_uint8(images)
+        outs = [self._features_and_probs(images[i:i + self.batch_size]) for i in range(0, len(images), self.batch_size)]
+        cat = lambda ts: None if ts[0] is None else torch.cat([t.detach().double().cpu() for t in ts]).numpy()
+        return cat([f for f, _ in outs]), cat([p for _, p in outs])
 
 # %% ../nbs/07_fid.ipynb #b17688d7
 INCEPTION_URL = 'https://nvlabs-fi-cdn.nvidia.com/stylegan2-ada-pytorch/pretrained/metrics/inception-2015-12-05.pt'
@@ -293,7 +302,10 @@ class ClassifierFeatures(FeatureExtractor):
         digest = hashlib.sha1(b''.join(v.detach().cpu().numpy().tobytes() for v in clf.state_dict().values())).hexdigest()[:12]
         self.name = f'classifier-{digest}'
     def _features(self, x): return self.clf.features(_classifier_input(x, self.clf, self.device))
-    def _probs(self, x): return self.clf(_classifier_input(x, self.clf, self.device)).softmax(1)
+    def _probs(self, x): return self._features_and_probs(x)[1]
+    def _features_and_probs(self, x):
+        f = self._features(x)
+        return f, self.clf.head(f).softmax(1)
 
 # %% ../nbs/07_fid.ipynb #948eff32
 class FeatureStats(NamedTuple):
@@ -311,11 +323,9 @@ def stats_from_features(feats:np.ndarray, name:str, kid_max:int=10_000, seed:int
     return FeatureStats(name, mu, sigma, len(feats), np.asarray(feats, np.float32)[np.sort(keep)])
 
 def save_stats(stats:FeatureStats, path)->Path:
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.stem}.{os.getpid()}.tmp.npz')
-    np.savez(tmp, name=np.array(stats.name), mu=stats.mu, sigma=stats.sigma, n=np.array(stats.n), feats=stats.feats)
-    os.replace(tmp, path)
-    return path
+    with atomic_path(path) as tmp:
+        np.savez(tmp, name=np.array(stats.name), mu=stats.mu, sigma=stats.sigma, n=np.array(stats.n), feats=stats.feats)
+    return Path(path)
 
 def load_stats(path)->FeatureStats:
     z = np.load(path, allow_pickle=False)
@@ -381,7 +391,7 @@ def generate_samples(
             x = to_uint8(process.sample(m, sampler, steps=steps if sampler != 'ddpm' else None,
                                         seed=_seed(seed, 'shard', i) % 2**62, **sampler_kwargs).cpu())
             if f is not None:
-                tmp = f.with_name(f'.{f.stem}.tmp.npy'); np.save(tmp, x.numpy()); os.replace(tmp, f)
+                with atomic_path(f) as tmp: np.save(tmp, x.numpy())
                 if save_png: _write_pngs(x, work / 'png', i * batch_size)
         yield x
 
@@ -418,13 +428,12 @@ def compute_fid(
     if isinstance(source, DiffusionProcess):
         feats, probs = [], []
         for x in generate_samples(source, n, work_dir, batch_size, sampler, steps, seed, save_png, progress, **sampler_kwargs):
-            feats.append(features.features(x))
-            if inception_score: probs.append(features.probs(x))
-        feats = np.concatenate(feats); probs = np.concatenate(probs) if inception_score and probs[0] is not None else None
+            f, p = features.features_and_probs(x) if inception_score else (features.features(x), None)
+            feats.append(f); probs.append(p)
+        feats = np.concatenate(feats); probs = np.concatenate(probs) if probs[0] is not None else None
     else:
         x = reference_images(source, root)
-        feats = features.features(x)
-        probs = features.probs(x) if inception_score else None
+        feats, probs = features.features_and_probs(x) if inception_score else (features.features(x), None)
     out = dict(fid=frechet_distance(*gaussian_stats(feats), st.mu, st.sigma), n=len(feats), ref_n=st.n, features=features.name)
     if kid: out['kid'], out['kid_std'] = kernel_distance(feats, st.feats)
     if probs is not None: out['inception_score'], out['inception_score_std'] = _inception_score(probs)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_training.ipynb #718b5b1f
 from __future__ import annotations
-import copy, csv, gzip, hashlib, importlib, io, json, math, os, tarfile, time
+import contextlib, copy, csv, gzip, hashlib, importlib, io, json, math, os, tarfile, time
 from pathlib import Path
 import numpy as np
 import torch
@@ -16,10 +16,10 @@ from .mnist_model import DiffusionModel
 from .cifar_model import DiffusionModelCIFAR
 
 # %% auto #0
-__all__ = ['VGG19_URL', 'SAMPLERS', 'synthetic_digits', 'ImageData', 'load_images', 'ImageBatches', 'EMA', 'vgg19_conv4',
-           'PerceptualLoss', 'feature_matching_loss', 'default_device', 'build_from_spec', 'DiffusionProcess',
-           'DiffusionProcessCIFAR', 'save_checkpoint', 'load_checkpoint', 'latest_checkpoint', 'setup_distributed',
-           'plot_history', 'fit']
+__all__ = ['VGG19_URL', 'SAMPLERS', 'synthetic_digits', 'ImageData', 'atomic_path', 'load_images', 'ImageBatches', 'EMA',
+           'vgg19_conv4', 'PerceptualLoss', 'feature_matching_loss', 'default_device', 'build_from_spec',
+           'DiffusionProcess', 'DiffusionProcessCIFAR', 'save_checkpoint', 'load_checkpoint', 'latest_checkpoint',
+           'setup_distributed', 'plot_history', 'fit']
 
 # %% ../nbs/05_training.ipynb #a03e87ed
 def synthetic_digits(
@@ -98,6 +98,17 @@ def _load_torchvision(name:str, root, train:bool, download:bool)->ImageData:
     return ImageData(torch.from_numpy(images.copy())[:, None], torch.from_numpy(labels.astype(np.int64)), list(classes))
 
 # %% ../nbs/05_training.ipynb #42f343d5
+@contextlib.contextmanager
+def atomic_path(path):
+    "A temporary path beside `path` to write to: renamed over `path` if the block succeeds, deleted otherwise."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists(): tmp.unlink()
+
 _IMG_EXT = ('.png', '.jpg', '.jpeg', '.bmp', '.webp', '.gif', '.tif', '.tiff')
 
 def _decode(data:bytes, mode:str, image_size):
@@ -142,10 +153,8 @@ def _load_folder(path:Path, mode:str, image_size, cache_dir)->ImageData:
     classes = sorted(set(cls))
     data = ImageData(torch.from_numpy(np.stack(imgs)), torch.tensor([classes.index(c) for c in cls]), classes)
     if cache is not None:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix('.tmp.npz')
-        np.savez(tmp, images=data.images.numpy(), labels=data.labels.numpy(), classes=np.array(classes))
-        os.replace(tmp, cache)
+        with atomic_path(cache) as tmp:
+            np.savez(tmp, images=data.images.numpy(), labels=data.labels.numpy(), classes=np.array(classes))
     return data
 
 def load_images(
@@ -317,8 +326,6 @@ class _EncoderFeatures(nn.Module):
     def forward(self, x, t): return self.unet.encoder_features(x, t)
 
 # %% ../nbs/05_training.ipynb #1d0a58fd
-import contextlib
-
 _PRECISIONS = ('auto', 'bf16', 'fp16', 'fp32')
 
 def default_device()->torch.device: return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
@@ -556,16 +563,10 @@ def load_state_dict(self:DiffusionProcess, sd:dict):
 
 def save_checkpoint(state:dict, path)->Path:
     "Write `state` to `path` atomically: a temporary file in the same directory, flushed, then renamed."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, 'wb') as f:
-            torch.save(state, f)
-            f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists(): tmp.unlink()
-    return path
+    with atomic_path(path) as tmp, open(tmp, 'wb') as f:
+        torch.save(state, f)
+        f.flush(); os.fsync(f.fileno())
+    return Path(path)
 
 def load_checkpoint(path, map_location='cpu')->dict:
     "Read a checkpoint written by `save_checkpoint`."
@@ -628,10 +629,8 @@ def plot_history(history:list, path=None, ax=None):
 
 def _write_csv(history:list, path):
     if not history: return
-    tmp = Path(path).with_suffix('.csv.tmp')
-    with open(tmp, 'w', newline='') as f:
+    with atomic_path(path) as tmp, open(tmp, 'w', newline='') as f:
         w = csv.DictWriter(f, fieldnames=list(history[0])); w.writeheader(); w.writerows(history)
-    os.replace(tmp, path)
 
 # %% ../nbs/05_training.ipynb #8244a3ae
 def fit(
