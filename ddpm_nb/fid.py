@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_fid.ipynb #17d2c3b7
 from __future__ import annotations
-import contextlib, hashlib, math, os, time, warnings
+import contextlib, hashlib, math, time, warnings
 from pathlib import Path
 from typing import NamedTuple
 import numpy as np
