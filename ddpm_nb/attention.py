@@ -65,13 +65,10 @@ class BottleneckBlock(nn.Module):
     def forward(self, x:Tensor, t_emb:Tensor)->Tensor:
         return self.res2(self.attention(self.res1(x, t_emb)), t_emb)
 
-# %% ../nbs/02_attention.ipynb #a64ea1c0
+# %% ../nbs/02_attention.ipynb #36e1f899
 class DownBlockWithAttention(DownBlock):
     "The design's down block: a ResBlock with dropout, optional self-attention, then a strided convolution."
-    def __init__(self,
-        in_ch:int,                # input channels
-        out_ch:int,               # output channels
-        time_dim:int,             # size of the time embedding
+    def __init__(self, in_ch:int, out_ch:int, time_dim:int, # channels in and out, time embedding size: as `DownBlock`
         dropout_p:float=0.05,     # dropout in the ResBlock
         use_attention:bool=False, # self-attention after the ResBlock, before downsampling
         downsample:bool=True,     # halve the resolution
@@ -82,11 +79,7 @@ class DownBlockWithAttention(DownBlock):
 
 class UpBlockWithAttention(UpBlock):
     "The design's up block: upsampling, skip concatenation, a ResBlock with dropout, then optional self-attention."
-    def __init__(self,
-        in_ch:int,                # input channels
-        skip_ch:int,              # channels of the skip connection
-        out_ch:int,               # output channels
-        time_dim:int,             # size of the time embedding
+    def __init__(self, in_ch:int, skip_ch:int, out_ch:int, time_dim:int, # channels and time embedding: as `UpBlock`
         dropout_p:float=0.05,     # dropout in the ResBlock
         use_attention:bool=False, # self-attention after the skip fusion
         upsample:bool=True,       # double the resolution first

@@ -377,3 +377,7 @@ def main(argv=None):
     except Exception as e:
         if debug or not isinstance(e, (*_USER_ERRORS, OSError, FloatingPointError)): raise
         fail(f"error: {(str(e).splitlines() or [type(e).__name__])[0]}", 2 if isinstance(e, _USER_ERRORS) else 1)
+
+# %% ../nbs/14_cli.ipynb #84e4127d
+#| eval: false
+if __name__ == '__main__': main()

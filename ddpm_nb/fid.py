@@ -249,7 +249,7 @@ def fid_stats(
     if cache is not None: save_stats(st, cache)
     return st
 
-# %% ../nbs/09_fid.ipynb #b06696d7
+# %% ../nbs/09_fid.ipynb #24027d56
 def weights_fingerprint(model:nn.Module)->str:
     "A hash of a model's weights and buffers: which model made a set of samples."
     h = hashlib.sha1()
@@ -265,6 +265,7 @@ def _work_meta(process, n, batch_size, sampler, steps, seed, options)->dict:
 def _claim(work:Path, meta:dict, fresh:bool):
     "Make `work` hold the samples `meta` describes: refuse other samples, or discard them when `fresh`."
     mf = work / 'meta.json'
+    for tmp in work.rglob('.*.tmp*'): tmp.unlink()              # left by a writer that was killed
     if fresh and work.exists():
         for f in [mf, *work.glob('shard_*.npy')]: f.unlink()
         shutil.rmtree(work / 'png', ignore_errors=True)
