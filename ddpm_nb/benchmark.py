@@ -20,16 +20,16 @@ from .samplers import SampleGrids
 from .fid import compute_fid
 
 # %% auto #0
-__all__ = ['PUBLISHED_FID', 'TIERS', 'BENCH_PROCESS', 'DiffusersUNet', 'BenchUNet', 'UNetOutput', 'BenchmarkUNet', 'bench_widths',
-           'build_model', 'run_benchmark']
+__all__ = ['PUBLISHED_FID', 'TIERS', 'BASELINES', 'BENCH_PROCESS', 'DiffusersUNet', 'BenchUNet', 'UNetOutput', 'BenchmarkUNet',
+           'bench_widths', 'build_model', 'run_benchmark']
 
-# %% ../nbs/11_benchmark.ipynb #ab8efa76
+# %% ../nbs/11_benchmark.ipynb #c5ad4852
 PUBLISHED_FID = {'standard': dict(small=18.60, medium=8.47, large=7.18),
                  'full-attn': dict(small=17.44, medium=8.82, large=7.31),
                  'no-attn': dict(small=21.39, medium=11.25, large=9.55),
                  'best published': dict(small=15.43, medium=8.32, large=7.29)}
 TIERS = {'small': (64, 128, 128, 128), 'medium': (128, 256, 256, 256), 'large': (256, 512, 512, 512)}
-_LAYOUTS = {'standard': (("DownBlock2D", "AttnDownBlock2D", "DownBlock2D", "DownBlock2D"),
+BASELINES = {'standard': (("DownBlock2D", "AttnDownBlock2D", "DownBlock2D", "DownBlock2D"),
                          ("UpBlock2D", "UpBlock2D", "AttnUpBlock2D", "UpBlock2D")),
             'full-attn': (("AttnDownBlock2D",) * 4, ("AttnUpBlock2D",) * 4),
             'no-attn': (("DownBlock2D",) * 4, ("UpBlock2D",) * 4)}
@@ -46,8 +46,8 @@ class DiffusersUNet(Configurable, nn.Module):
         super().__init__()
         try: from diffusers import UNet2DModel
         except ImportError: raise ImportError("the baselines need diffusers: pip install 'ddpm_nb[bench]'") from None
-        if layout not in _LAYOUTS: raise ValueError(f"layout must be one of {list(_LAYOUTS)}, got {layout!r}")
-        down, up = _LAYOUTS[layout]
+        if layout not in BASELINES: raise ValueError(f"layout must be one of {list(BASELINES)}, got {layout!r}")
+        down, up = BASELINES[layout]
         self.image_size, self.channels = image_size, channels
         self.unet = UNet2DModel(sample_size=image_size, in_channels=channels, out_channels=channels,
                                 layers_per_block=layers_per_block, block_out_channels=tuple(block_out_channels),
@@ -95,7 +95,7 @@ def build_model(device='cpu')->BenchmarkUNet:
     chs, lpb = bench_widths()
     return BenchmarkUNet(BenchUNet(32, 3, chs, lpb)).to(device)
 
-# %% ../nbs/11_benchmark.ipynb #0787a3ea
+# %% ../nbs/11_benchmark.ipynb #62701ee0
 BENCH_PROCESS = dict(schedule='linear', noise_steps=1000, optimizer='adamw', lr=2e-4, weight_decay=0.0,
                      betas=(0.9, 0.999), ema_decay=0.9995, grad_clip=1.0)
 
@@ -108,12 +108,12 @@ def _bench_recipe(model, width_arg, about, **model_args)->Recipe:
 RECIPES.update({
     'bench': _bench_recipe(BenchUNet, 'block_out_channels', "the benchmark's recipe, with this library's BenchUNet"),
     **{f'bench-{n}': _bench_recipe(DiffusersUNet, 'block_out_channels', f"the benchmark's recipe, with the {n} "
-                                   "baseline (diffusers)", layout=n) for n in _LAYOUTS},
+                                   "baseline (diffusers)", layout=n) for n in BASELINES},
     'bench-cifar': _bench_recipe(DiffusionModelCIFAR, 'hidden_dims', "the benchmark's recipe, with the design's "
                                  "CIFAR-10 U-Net", layers_per_block=2),
 })
 
-# %% ../nbs/11_benchmark.ipynb #aebf3b31
+# %% ../nbs/11_benchmark.ipynb #6d070da4
 def run_benchmark(
     arch:str,                    # 'ours', 'cifar', 'standard', 'full-attn' or 'no-attn'
     data,                        # CIFAR-10 training images (uint8 or an `ImageData`)
@@ -134,7 +134,7 @@ def run_benchmark(
 )->dict:                         # the result (with 'done': False while training is not finished)
     "Train `arch` with the benchmark's recipe, resumably, then score it; writes `result.json` to `out`."
     name = 'bench' if arch == 'ours' else f'bench-{arch}'
-    if name not in RECIPES: raise ValueError(f"unknown architecture {arch!r}: ours, cifar, " + ', '.join(_LAYOUTS))
+    if name not in RECIPES: raise ValueError(f"unknown architecture {arch!r}: ours, cifar, " + ', '.join(BASELINES))
     out, device = Path(out), torch.device(device) if device is not None else default_device()
     bs = batch_size or RECIPES[name].batch_size_for(tier)
     process = DiffusionProcess.from_recipe(name, 32, 3, tier=tier, seed=seed, device=device, **speed)
@@ -150,6 +150,7 @@ def run_benchmark(
     (out / 'result.json').write_text(json.dumps(res, indent=2))
     return res
 
+# %% ../nbs/11_benchmark.ipynb #776239ae
 def _score(process, features, ref, out, n_samples, ddim_steps, seed, grid_samples, progress)->dict:
     t0 = time.time()
     score = compute_fid(process, ref, features, n=n_samples, sampler='ddim', steps=ddim_steps, seed=seed,

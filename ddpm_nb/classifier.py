@@ -52,7 +52,7 @@ def classifier_input(images:Tensor, clf:DomainClassifier, device)->Tensor:
         else: raise ValueError(f"the classifier takes {clf.channels}-channel images, got {images.shape[1]} channels")
     return resize_like_cleanfid(images, clf.image_size).to(device) / 127.5 - 1
 
-# %% ../nbs/10_classifier.ipynb #9d4037e8
+# %% ../nbs/10_classifier.ipynb #a1628031
 def _augment(x:Tensor, flip:bool, g:torch.Generator)->Tensor:
     "Random flips (when `flip`) and translations by up to 4 pixels, padding with black."
     B, _, H, W = x.shape
@@ -60,6 +60,7 @@ def _augment(x:Tensor, flip:bool, g:torch.Generator)->Tensor:
     dx, dy = torch.randint(-4, 5, (2,), generator=g, device=x.device).tolist()
     return torch.roll(F.pad(x, (4, 4, 4, 4), value=-1), (dy, dx), (2, 3))[..., 4:4 + H, 4:4 + W]
 
+# %% ../nbs/10_classifier.ipynb #95210d90
 def train_classifier(
     data:ImageData,            # training images and labels
     steps:int=1500,            # optimisation steps

@@ -163,7 +163,7 @@ def _folder_items(path:Path):
         raise ValueError(f"cannot read the archive {path}: {e or type(e).__name__}") from None
     yield from sorted(items, key=lambda it: it[1])
 
-# %% ../nbs/05_data.ipynb #425afbd7
+# %% ../nbs/05_data.ipynb #955bd9de
 def folder_cache_key(path, mode:str=None, image_size:int=None)->str:
     "What a decoded copy of the folder or archive `path` depends on, hashed."
     path = Path(path).resolve()
@@ -193,7 +193,8 @@ def _load_folder(path:Path, mode:str, image_size, cache_dir)->ImageData:
         if cache_dir else None
     if cache is not None and cache.exists():
         with np.load(cache, allow_pickle=False) as z:
-            return ImageData(torch.from_numpy(z['images']), torch.from_numpy(z['labels']), [str(c) for c in z['classes']])
+            classes = [str(c) for c in z['classes']]
+            return ImageData(torch.from_numpy(z['images']), torch.from_numpy(z['labels']), classes)
     data = _decode_folder(path, mode, image_size)
     if cache is not None:
         with atomic_path(cache) as tmp:
@@ -223,7 +224,7 @@ def load_images(
                                 "ImageFolder directory or archive")
     return _load_folder(path, mode, image_size, cache_dir)
 
-# %% ../nbs/05_data.ipynb #82e73a2a
+# %% ../nbs/05_data.ipynb #0b210dbe
 def image_grid(
     images:Tensor,  # (N, C, H, W) in [-1, 1]
     nrow:int=8,     # images per row
@@ -242,6 +243,7 @@ def image_grid(
         grid[:, top:top + h, left:left + w] = imgs[k]
     return grid
 
+# %% ../nbs/05_data.ipynb #44304765
 def show_images(
     images:Tensor,   # (N, C, H, W) in [-1, 1]
     nrow:int=8,      # images per row

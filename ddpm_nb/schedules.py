@@ -44,7 +44,7 @@ def cosine_betas(
     f = torch.cos((t + s) / (1 + s) * math.pi / 2) ** 2
     return (1 - f[1:] / f[:-1]).clamp(min_beta, max_beta)
 
-# %% ../nbs/00_schedules.ipynb #a66c54a6
+# %% ../nbs/00_schedules.ipynb #db857e19
 class NoiseSchedule(nn.Module):
     "The forward process of a diffusion model, and the quantities derived from its `betas`."
     def __init__(self,
@@ -75,20 +75,23 @@ class NoiseSchedule(nn.Module):
         for k, v in buffers.items(): self.register_buffer(k, v.float())
         self.alphas_cumprod64 = ab.cpu()  # float64 copy on the host, for samplers that compute coefficients there
 
-    @property
-    def noise_steps(self)->int: return len(self.betas)
-    def __len__(self): return self.noise_steps
-    def extra_repr(self): return f"noise_steps={self.noise_steps}"
+# %% ../nbs/00_schedules.ipynb #ee8c24bd
+@patch(as_prop=True)
+def noise_steps(self:NoiseSchedule)->int: return len(self.betas)
+@patch
+def __len__(self:NoiseSchedule): return self.noise_steps
+@patch
+def extra_repr(self:NoiseSchedule): return f"noise_steps={self.noise_steps}"
 
-    @classmethod
-    def linear(cls, noise_steps:int=1000, beta_start:float=1e-4, beta_end:float=0.02):
-        "A schedule with `linear_betas`."
-        return cls(linear_betas(noise_steps, beta_start, beta_end))
+@patch(cls_method=True)
+def linear(cls:NoiseSchedule, noise_steps:int=1000, beta_start:float=1e-4, beta_end:float=0.02):
+    "A schedule with `linear_betas`."
+    return cls(linear_betas(noise_steps, beta_start, beta_end))
 
-    @classmethod
-    def cosine(cls, noise_steps:int=1000, s:float=0.008, max_beta:float=0.999, min_beta:float=0.0):
-        "A schedule with `cosine_betas`."
-        return cls(cosine_betas(noise_steps, s, max_beta, min_beta))
+@patch(cls_method=True)
+def cosine(cls:NoiseSchedule, noise_steps:int=1000, s:float=0.008, max_beta:float=0.999, min_beta:float=0.0):
+    "A schedule with `cosine_betas`."
+    return cls(cosine_betas(noise_steps, s, max_beta, min_beta))
 
 # %% ../nbs/00_schedules.ipynb #4b097ff6
 def _bcast(a:Tensor, t:Tensor, x:Tensor)->Tensor:

@@ -52,7 +52,7 @@ def sample_throughput(process:DiffusionProcess, n:int, steps:int=50, cuda_graph:
     return n / median_time(lambda: process.sample(n, 'ddim', steps=steps, cuda_graph=cuda_graph), process.device,
                            **timing)
 
-# %% ../nbs/12_speed.ipynb #18dccb9b
+# %% ../nbs/12_speed.ipynb #948a6d80
 BF16_PEAK_TFLOPS = {'H100': 790, 'H200': 790, 'A100': 312}  # dense bf16, by device name
 
 def _process(recipe, tier, device, compile, widths=None):
@@ -60,6 +60,7 @@ def _process(recipe, tier, device, compile, widths=None):
     return DiffusionProcess.from_recipe(recipe, 32, 3, tier=tier if widths is None else None, device=device,
                                         compile=compile, **changes)
 
+# %% ../nbs/12_speed.ipynb #9a64411b
 def speed_record(
     tier:str='small',        # 'small', 'medium' or 'large'
     device='cuda',           # where to measure

@@ -98,7 +98,7 @@ class DiffusionProcess(Configurable):
         if channels_last: self.model = self.model.to(memory_format=torch.channels_last)
         self._setup_training(optimizer, lr, weight_decay, betas, ema_decay, loss_terms, compile)
 
-# %% ../nbs/06_training.ipynb #f7d181ef
+# %% ../nbs/06_training.ipynb #25c56841
 @patch
 def _check_args(self:DiffusionProcess, model, hidden_dims, precision, optimizer, lr, grad_clip):
     if model is not None and hidden_dims is not None:
@@ -125,6 +125,7 @@ def _setup_training(self:DiffusionProcess, optimizer, lr, weight_decay, betas, e
         self.train_model = nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
     if compile: self.train_model = torch.compile(self.train_model, mode=compile if isinstance(compile, str) else None)
 
+# %% ../nbs/06_training.ipynb #e0123005
 @patch(as_prop=True)
 def sample_model(self:DiffusionProcess)->nn.Module:
     "The weights used for sampling: the EMA if there is one."
