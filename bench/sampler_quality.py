@@ -8,7 +8,7 @@ time per 1,000 samples. Writes one JSON file, which chapter 10 shows.
 import argparse, json, platform, time
 from pathlib import Path
 import torch
-from ddpm_nb.data import load_images
+from ddpm_nb.data import atomic_path
 from ddpm_nb.training import DiffusionProcess
 from ddpm_nb.classifier import ClassifierFeatures
 from ddpm_nb.fid import fid_stats, compute_fid, generate_samples, reference_images
@@ -43,6 +43,11 @@ def main():
                          n=n, fid=s['fid'], kid=s['kid'], kid_std=s['kid_std'], seconds_per_1000=seconds / n * 1000,
                          floor_fid=floors[n]['fid'], floor_kid=floors[n]['kid']))
         print(json.dumps(rows[-1]), flush=True)
+        write(a, process, feats, ref, floors, rows)
+    print(f"written to {a.out}")
+
+def write(a, process, feats, ref, floors, rows):
+    "Write the record so far (after every row, atomically), so that a stopped run keeps what it measured."
     clf_meta = feats.clf.meta
     rec = dict(device=torch.cuda.get_device_name(process.device) if process.device.type == 'cuda' else
                f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)",
@@ -53,7 +58,6 @@ def main():
                    [a.checkpoint, '--classifier', a.classifier, '--ref', a.ref, '--train', a.train, '--n', str(a.n),
                     '--n-ddpm', str(a.n_ddpm), '--out', a.out]))
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.out).write_text(json.dumps(rec, indent=2))
-    print(f"written to {a.out}")
+    with atomic_path(a.out) as tmp: Path(tmp).write_text(json.dumps(rec, indent=2))
 
 if __name__ == '__main__': main()

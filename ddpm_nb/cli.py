@@ -22,7 +22,7 @@ from .report import ReportUNet, ReportProcess, WandbLogger
 # %% auto #0
 __all__ = ['option', 'parser', 'run', 'main']
 
-# %% ../nbs/14_cli.ipynb #8691509f
+# %% ../nbs/14_cli.ipynb #ee190b3f
 def _int(lo:int):
     def parse(s):
         try: v = int(s)
@@ -49,22 +49,24 @@ def option(p:argparse.ArgumentParser, fn, name:str, flag:str=None, default=..., 
     if anno == 'bool' or isinstance(default, bool):
         kw.setdefault('action', argparse.BooleanOptionalAction)
     elif 'type' not in kw and 'choices' not in kw: kw['type'] = _TYPES.get(anno, str)
-    p.add_argument(flag, dest=kw.pop('dest', name), default=default, help=f"{doc} (default: {shown})", **kw)
+    text = doc if 'default' in doc else f"{doc} (default: {shown})"
+    p.add_argument(flag, dest=kw.pop('dest', name), default=default, help=text, **kw)
 
-# %% ../nbs/14_cli.ipynb #0126406a
+# %% ../nbs/14_cli.ipynb #14f01934
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
-def _common(p, seed=True):
+def _common(p, seed:str=None):
     p.add_argument('--device', default=None, help='cuda, cuda:1, cpu ... (default: cuda if available)')
-    if seed: option(p, DiffusionProcess, 'seed', type=_int(0))
+    option(p, DiffusionProcess, 'seed', type=_int(0), help=seed)
     p.add_argument('--quiet', action='store_true', help='no progress bars (default: progress bars)')
 
 def _data(p, default='fashion-mnist'):
     if default: p.add_argument('--dataset', default=default, help=f"{', '.join(DATASETS)}, or an ImageFolder "
                                f"directory or .tar.gz (default: {default})")
-    option(p, load_images, 'root', '--data-root', shown="data/; for Fashion-MNIST also the Debian package's files")
+    option(p, load_images, 'root', '--data-root', help='where the named sets live',
+           shown="data/; for Fashion-MNIST also the Debian package's files")
     option(p, load_images, 'download')
     option(p, load_images, 'image_size', help='for folders: resize every image to this size')
     p.add_argument('--no-cache', action='store_true', help='decode folders and archives again, ignoring the cache of '
@@ -74,7 +76,7 @@ def _load(a, name=None, train=True):
     return load_images(name or a.dataset, a.root, train=train, download=a.download, image_size=a.image_size,
                        cache_dir=None if a.no_cache else '~/.cache/ddpm_nb')
 
-# %% ../nbs/14_cli.ipynb #9411ff81
+# %% ../nbs/14_cli.ipynb #b7f8e1be
 _SAMPLER_OPTS = ['eta', 'spacing', 'clip_x0', 'dynamic_threshold', 'variance']
 
 def _sampling(p, steps_flag='--steps'):
@@ -84,7 +86,8 @@ def _sampling(p, steps_flag='--steps'):
                    help="model calls of ddim and dpm (default: the sampler's, 50 for ddim and 20 for dpm)")
     for k in _SAMPLER_OPTS:
         fn = next(SAMPLERS[s] for s in SAMPLERS if k in sampler_options(s))
-        option(p, fn, k, default=None, shown="the sampler's")
+        choices = {'spacing': ['trailing', 'leading', 'linspace'], 'variance': ['beta_tilde', 'beta']}.get(k)
+        option(p, fn, k, default=None, shown="the sampler's", **({'choices': choices} if choices else {}))
 
 def _sampler_args(a, steps_flag='--steps')->dict:
     "The sampler options given, checked against the sampler."
@@ -116,7 +119,7 @@ def _recipe_changes(a)->dict:
         raise ValueError(f"--tier: the {a.recipe} recipe has no tiers")
     return changes
 
-# %% ../nbs/14_cli.ipynb #910eea1d
+# %% ../nbs/14_cli.ipynb #c60b79c5
 def _train_parser(sub):
     t = sub.add_parser('train', help='train a model with a recipe', description='Train a model with a recipe.',
                        epilog='example: ddpm_nb train --model mnist --dataset fashion-mnist --steps 300 '
@@ -126,10 +129,10 @@ def _train_parser(sub):
     t.add_argument('--tier', choices=list(TIERS), default=None, help="size of the bench recipes (default: medium)")
     _data(t)
     option(t, fit, 'steps', default=10_000)
-    option(t, fit, 'batch_size', default=None, shown="the recipe's")
+    option(t, fit, 'batch_size', default=None, shown="the recipe's", help='images per step, over all processes')
     t.add_argument('--flip', action=argparse.BooleanOptionalAction, default=None,
                    help="random horizontal flips (default: the recipe's)")
-    option(t, fit, 'out', default='runs/train')
+    option(t, fit, 'out', default='runs/train', help='the run directory: checkpoints, run.json, logs, sample grids')
     t.add_argument('--resume', nargs='?', const=True, default=False, metavar='CKPT',
                    help='continue the run in --out from its newest checkpoint, or from CKPT (default: a new run)')
     t.add_argument('--change', type=lambda s: [x.strip().replace('-', '_') for x in s.split(',')], default=(),
@@ -182,7 +185,7 @@ def _train(a):
               f"{time.time() - t0:.0f}s; checkpoints, loss.csv, loss.png and samples/ in {a.out}")
     return process
 
-# %% ../nbs/14_cli.ipynb #f6113fdf
+# %% ../nbs/14_cli.ipynb #fec83fe6
 def _writable(path:Path):
     "Fail now, naming the cause, if `path` (a file to be) cannot be written."
     try:
@@ -201,7 +204,7 @@ def _sample_parser(sub):
     s.add_argument('--out', default='samples.png', help='a .png for a grid, or a directory for one PNG per sample '
                    '(default: samples.png)')
     s.add_argument('--nrow', type=_int(1), default=None, help='images per row of the grid (default: square)')
-    _common(s); s.set_defaults(fn=_sample)
+    _common(s, 'seed of the samples'); s.set_defaults(fn=_sample)
 
 def _sample(a):
     opts, out = _sampler_args(a), Path(a.out)
@@ -216,7 +219,7 @@ def _sample(a):
           f"{process.step} written to {out}")
     return imgs
 
-# %% ../nbs/14_cli.ipynb #15ca241f
+# %% ../nbs/14_cli.ipynb #e7c5dc3a
 def _scoring(p):
     p.add_argument('--features', choices=['auto', 'inception', 'classifier'], default='auto',
                    help='auto: Inception if its weights can be had, else the --classifier (default: auto)')
@@ -248,7 +251,7 @@ def _fid_parser(sub):
     for k in ('batch_size', 'work_dir', 'fresh', 'save_png', 'cuda_graph'): option(f, generate_samples, k)
     f.add_argument('--json', default=None, help='also write the scores to this file (default: no file)')
     _data(f, default=None)
-    _scoring(f); _common(f); f.set_defaults(fn=_fid)
+    _scoring(f); _common(f, 'seed of the samples'); f.set_defaults(fn=_fid)
 
 # %% ../nbs/14_cli.ipynb #079df615
 def _reference(a):
@@ -272,7 +275,7 @@ def _fid(a):
     if a.json: Path(a.json).write_text(json.dumps(res, indent=2))
     return res
 
-# %% ../nbs/14_cli.ipynb #d040ff99
+# %% ../nbs/14_cli.ipynb #92f54ad0
 def _classifier_parser(sub):
     c = sub.add_parser('classifier', help='train the classifier of the offline FID',
                        description='Train the classifier whose features score samples offline.',
@@ -284,7 +287,7 @@ def _classifier_parser(sub):
     option(c, train_classifier, 'lr', type=float)
     c.add_argument('--out', default='runs/classifiers/classifier.pt', help='the classifier file (default: '
                    'runs/classifiers/classifier.pt)')
-    _common(c); c.set_defaults(fn=_classifier)
+    _common(c, 'seed of the weights and the batches'); c.set_defaults(fn=_classifier)
 
 def _classifier(a):
     _writable(Path(a.out))

@@ -116,7 +116,7 @@ def run_differences(old:dict, new:dict, allow_changes=())->tuple:
         (allowed if ok else refused).append(f"{name}: {a.get(k)!r} -> {b.get(k)!r}")
     return refused, allowed
 
-# %% ../nbs/07_trainer.ipynb #bed41898
+# %% ../nbs/07_trainer.ipynb #1e6d8625
 def _resume(process:DiffusionProcess, out, resume, record:dict, allow_changes)->list:
     "Load the checkpoint to resume from (if any) after checking the run's settings; return its history."
     if not resume: return []
@@ -125,7 +125,7 @@ def _resume(process:DiffusionProcess, out, resume, record:dict, allow_changes)->
         if latest_checkpoint(out) is None: return []
         path, sd = load_latest(out, map_location=process.device)
     else: path, sd = Path(resume), load_checkpoint(resume, map_location=process.device)
-    refused, _ = run_differences(sd.get('run', {}), record, allow_changes)
+    refused, _ = run_differences(sd['run'], record, allow_changes) if 'run' in sd else ([], [])   # saved by hand
     if refused:
         raise ValueError(f"{path} was trained with other settings ({'; '.join(refused)}); resume with the same "
                          "settings, or name those to change on purpose (allow_changes, --change NAME,...)")
