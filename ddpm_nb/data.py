@@ -15,7 +15,7 @@ from fastcore.basics import patch
 # %% auto #0
 __all__ = ['DATASETS', 'DEBIAN_FASHION_MNIST', 'default_device', 'derive_seed', 'atomic_path', 'synthetic_digits', 'ImageData',
            'folder_cache_key', 'load_images', 'image_grid', 'show_images', 'save_image_grid', 'to_uint8', 'save_pngs',
-           'images_fingerprint', 'ImageBatches']
+           'images_fingerprint', 'from_uint8', 'ImageBatches']
 
 # %% ../nbs/05_data.ipynb #996ddf63
 def default_device()->torch.device:
@@ -306,6 +306,11 @@ def images_fingerprint(images:Tensor)->str:
     "A hash of a set of uint8 images."
     return hashlib.sha1(images.contiguous().numpy().tobytes()).hexdigest()[:16]
 
+# %% ../nbs/05_data.ipynb #83a518c4
+def from_uint8(images:Tensor)->Tensor:
+    "Pixel values in [0, 255] (uint8, or floats after a resize) as a new float32 tensor in [-1, 1]."
+    return images.to(torch.float32, copy=True).div_(127.5).sub_(1)
+
 # %% ../nbs/05_data.ipynb #22e35fa5
 class ImageBatches:
     "Batches of a uint8 image tensor held on `device`, scaled to [-1, 1]; batch `s` depends only on (`seed`, `s`)."
@@ -338,7 +343,7 @@ class ImageBatches:
     @property
     def shape(self)->tuple: return tuple(self.images.shape[1:])
 
-# %% ../nbs/05_data.ipynb #e52c3fb8
+# %% ../nbs/05_data.ipynb #49283548
 @patch
 def _generator(self:ImageBatches, *key):
     return torch.Generator(self.device).manual_seed(derive_seed(self.seed, *key))
@@ -356,7 +361,7 @@ def indices(self:ImageBatches, step:int)->Tensor:
 @patch
 def batch(self:ImageBatches, step:int)->Tensor:
     "This process's part of batch `step`: float32 in [-1, 1]."
-    x = self.images[self.indices(step)].float().div_(127.5).sub_(1)
+    x = from_uint8(self.images[self.indices(step)])
     if self.flip:
         f = torch.rand(self.local_batch, generator=self._generator('flip', step, self.rank), device=self.device) < 0.5
         x = torch.where(f[:, None, None, None], x.flip(-1), x)

@@ -162,7 +162,7 @@ def write_history(history:list, out:Path):
         w = csv.DictWriter(f, fieldnames=list(history[0])); w.writeheader(); w.writerows(history)
     plot_history(history, out / 'loss.png')
 
-# %% ../nbs/07_trainer.ipynb #c3e74c47
+# %% ../nbs/07_trainer.ipynb #88895d3a
 def plot_history(history:list, path=None, ax=None):
     "Plot the losses of a `fit` history (and save the figure to `path`)."
     import matplotlib.pyplot as plt
@@ -174,7 +174,7 @@ def plot_history(history:list, path=None, ax=None):
     ax.set(xlabel='step', ylabel='loss', yscale='log'); ax.grid(alpha=.3)
     if history: ax.legend()
     if path is not None:
-        (fig or ax.figure).savefig(path, dpi=100, bbox_inches='tight')
+        with atomic_path(path) as tmp: (fig or ax.figure).savefig(tmp, dpi=100, bbox_inches='tight')
         plt.close(fig or ax.figure)
     return ax
 
