@@ -280,7 +280,7 @@ def _claim(work:Path, meta:dict, fresh:bool):
                                   "fresh=True (--fresh) to discard them")
     with atomic_path(mf) as tmp: tmp.write_text(json.dumps(meta, indent=1))
 
-# %% ../nbs/09_fid.ipynb #e63df40c
+# %% ../nbs/09_fid.ipynb #61f52e2c
 def _shard(process, i, m, work, save_png, bs, sampler, steps, seed, cuda_graph, options)->Tensor:
     "Shard `i` (`m` samples): loaded from `work` if it is there, else generated (and saved)."
     f = work / f'shard_{i:05d}.npy' if work is not None else None
@@ -290,7 +290,7 @@ def _shard(process, i, m, work, save_png, bs, sampler, steps, seed, cuda_graph, 
         if x is not None and x.shape[0] != m: x = None
     if x is None:
         x = to_uint8(process.sample(m, sampler, steps=steps if sampler != 'ddpm' else None, cuda_graph=cuda_graph,
-                                    seed=derive_seed(seed, 'shard', i) % 2**62, **options)).cpu()  # quantised on the device
+                                    seed=derive_seed(seed, 'shard', i) % 2**62, **options)).cpu()
         if f is not None:
             with atomic_path(f) as tmp, open(tmp, 'wb') as fh: np.save(fh, x.numpy())
     if save_png: save_pngs(x, work / 'png', i * bs)
