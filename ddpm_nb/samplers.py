@@ -20,8 +20,8 @@ from .data import save_image_grid
 from .training import DiffusionProcess
 
 # %% auto #0
-__all__ = ['SAMPLERS', 'IdealDenoiser', 'eval_mode', 'predict_eps', 'threshold_x0', 'sampling_run', 'ddpm_step', 'ddpm_sample',
-           'sampling_timesteps', 'ddim_sample', 'dpm_timesteps', 'dpm_solver_sample', 'GraphedSampler',
+__all__ = ['SAMPLERS', 'IdealDenoiser', 'eval_mode', 'predict_eps', 'NoisePredictor', 'threshold_x0', 'sampling_run', 'ddpm_step',
+           'ddpm_sample', 'sampling_timesteps', 'ddim_sample', 'dpm_timesteps', 'dpm_solver_sample', 'GraphedSampler',
            'sampler_options', 'check_sampler_args', 'SampleGrids']
 
 # %% ../nbs/08_samplers.ipynb #905baf5a
@@ -89,6 +89,23 @@ def _run(model, x, ts, step, progress, return_trajectory):
     x = x.clamp(-1, 1)
     if traj is None: return x
     return x, dict(t=traj['t'], xt=torch.stack(traj['xt']), x0=torch.stack(traj['x0']))
+
+# %% ../nbs/08_samplers.ipynb #8cf09a0a
+class NoisePredictor(nn.Module):
+    "A network that predicts `prediction` ('eps', 'v' or 'x0'), called as the noise predictor the samplers expect."
+    def __init__(self,
+        model:nn.Module,          # the network, called as model(x, t)
+        schedule:NoiseSchedule,   # the schedule it was trained with
+        prediction:str='eps',     # what it predicts
+    ):
+        super().__init__()
+        self.model, self.schedule, self.prediction = model, schedule, prediction
+        schedule.to_eps(torch.zeros(1, 1), torch.zeros(1, dtype=torch.long), torch.zeros(1, 1), prediction)
+
+    def forward(self, x:Tensor, t:Tensor)->Tensor:
+        out = self.model(x, t)
+        out = getattr(out, 'sample', out).to(x.dtype)
+        return self.schedule.to_eps(x, t, out, self.prediction, check=False)
 
 # %% ../nbs/08_samplers.ipynb #05835aa5
 def threshold_x0(
@@ -294,13 +311,19 @@ def check_sampler_args(sampler:str, steps=None, noise_steps:int=None, **options)
         timesteps(noise_steps, steps, options.get('spacing', 'trailing'))
 
 # %% ../nbs/08_samplers.ipynb #e766398d
+@patch(as_prop=True)
+def denoiser(self:DiffusionProcess)->nn.Module:
+    "The sampling weights as a noise predictor, whatever the network predicts."
+    m = self.sample_model
+    return m if self.prediction == 'eps' else NoisePredictor(m, self.schedule, self.prediction)
+
 @patch
 def sample(self:DiffusionProcess,
     num_samples:int=64,      # how many images
     sampler:str='ddpm',      # 'ddpm' (every step, the design's), 'ddim' or 'dpm' (DPM-Solver++(2M))
     steps:int=None,          # model calls for 'ddim' and 'dpm' (default 50 and 20)
     seed:int=None,           # seed for reproducible samples
-    batch_size:int=None,     # generate in batches of this size (default: all at once)
+    batch_size:int=None,     # generate in batches of this size (None: 128 on a CPU, all at once on a GPU)
     progress:bool=False,     # show a progress bar
     cuda_graph:bool=False,   # replay a captured CUDA graph per batch shape (deterministic samplers, GPU)
     **options,               # the sampler's options (eta, clip_x0, dynamic_threshold, variance, spacing)
@@ -309,7 +332,7 @@ def sample(self:DiffusionProcess,
     check_sampler_args(sampler, steps, self.schedule.noise_steps, **options)
     if not isinstance(num_samples, int) or num_samples < 1:
         raise ValueError(f"num_samples must be >= 1, got {num_samples}")
-    bs = batch_size or num_samples
+    bs = batch_size or (min(num_samples, 128) if self.device.type == 'cpu' else num_samples)
     if not isinstance(bs, int) or bs < 1: raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     if steps is not None and sampler != 'ddpm': options['steps'] = steps
     shape = (self.channels, self.image_size, self.image_size)
@@ -320,14 +343,14 @@ def sample(self:DiffusionProcess,
             x_T = torch.randn((min(bs, num_samples - i), *shape), generator=g, device=self.device)
             if cuda_graph and sampler != 'ddpm' and not options.get('eta') and self.device.type == 'cuda':
                 out.append(self._graphed(sampler, tuple(x_T.shape), options)(x_T))
-            else: out.append(SAMPLERS[sampler](self.sample_model, self.schedule, x_T=x_T, progress=progress, **options))
+            else: out.append(SAMPLERS[sampler](self.denoiser, self.schedule, x_T=x_T, progress=progress, **options))
     return torch.cat(out)
 
 @patch
 def _graphed(self:DiffusionProcess, sampler, shape, options)->GraphedSampler:
     key = (sampler, shape, tuple(sorted(options.items())))
     if key not in self.__dict__.setdefault('_graphs', {}):
-        self._graphs[key] = GraphedSampler(self.sample_model, self.schedule, shape, sampler, **options)
+        self._graphs[key] = GraphedSampler(self.denoiser, self.schedule, shape, sampler, **options)
     return self._graphs[key]
 
 # %% ../nbs/08_samplers.ipynb #32e4f823

@@ -11,7 +11,7 @@ from torch import nn, Tensor
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['linear_betas', 'cosine_betas', 'NoiseSchedule']
+__all__ = ['PREDICTIONS', 'linear_betas', 'cosine_betas', 'NoiseSchedule']
 
 # %% ../nbs/00_schedules.ipynb #081c9b56
 def _check_noise_steps(noise_steps):
@@ -151,6 +151,58 @@ def predict_eps_from_x0(self:NoiseSchedule,
     if check: t = _check_t(self, t, xt, ('x0', x0))
     return ((_bcast(self.sqrt_recip_alphas_cumprod, t, xt) * xt - x0)
             / _bcast(self.sqrt_recipm1_alphas_cumprod, t, xt))
+
+# %% ../nbs/00_schedules.ipynb #e3805db6
+PREDICTIONS = ('eps', 'v', 'x0')  # what a network can predict: the noise, the velocity, the clean image
+
+def _check_prediction(prediction):
+    if prediction not in PREDICTIONS: raise ValueError(f"prediction must be one of {PREDICTIONS}, got {prediction!r}")
+
+@patch
+def target(self:NoiseSchedule,
+    x0:Tensor,             # clean images
+    noise:Tensor,          # the noise that made x_t
+    t:Tensor,              # their integer steps
+    prediction:str='eps',  # 'eps', 'v' or 'x0'
+    check:bool=True,       # validate `t` and the shapes
+)->Tensor:
+    "What a network predicting `prediction` should output for $x_t$ = `q_sample(x0, t, noise)`."
+    _check_prediction(prediction)
+    if check: t = _check_t(self, t, x0, ('noise', noise))
+    if prediction == 'eps': return noise
+    if prediction == 'x0': return x0
+    return _bcast(self.sqrt_alphas_cumprod, t, x0) * noise - _bcast(self.sqrt_one_minus_alphas_cumprod, t, x0) * x0
+
+# %% ../nbs/00_schedules.ipynb #a4e7d948
+@patch
+def to_eps(self:NoiseSchedule,
+    xt:Tensor,             # noisy images x_t
+    t:Tensor,              # their integer steps
+    out:Tensor,            # a network's output
+    prediction:str='eps',  # what the network predicts: 'eps', 'v' or 'x0'
+    check:bool=True,       # validate `t` and the shapes
+)->Tensor:
+    "The noise in `xt` that the output `out` of a network predicting `prediction` implies."
+    _check_prediction(prediction)
+    if check: t = _check_t(self, t, xt, ('out', out))
+    if prediction == 'eps': return out
+    if prediction == 'x0': return self.predict_eps_from_x0(xt, t, out, check=False)
+    return _bcast(self.sqrt_alphas_cumprod, t, xt) * out + _bcast(self.sqrt_one_minus_alphas_cumprod, t, xt) * xt
+
+@patch
+def to_x0(self:NoiseSchedule,
+    xt:Tensor,             # noisy images x_t
+    t:Tensor,              # their integer steps
+    out:Tensor,            # a network's output
+    prediction:str='eps',  # what the network predicts: 'eps', 'v' or 'x0'
+    check:bool=True,       # validate `t` and the shapes
+)->Tensor:
+    "The clean image that the output `out` of a network predicting `prediction` implies."
+    _check_prediction(prediction)
+    if check: t = _check_t(self, t, xt, ('out', out))
+    if prediction == 'x0': return out
+    if prediction == 'eps': return self.predict_x0_from_eps(xt, t, out, check=False)
+    return _bcast(self.sqrt_alphas_cumprod, t, xt) * xt - _bcast(self.sqrt_one_minus_alphas_cumprod, t, xt) * out
 
 # %% ../nbs/00_schedules.ipynb #f148e885
 @patch

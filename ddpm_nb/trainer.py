@@ -231,6 +231,7 @@ class _Loop:
         self.acc, self.n_acc = torch.zeros(len(process.loss_names), device=dev), 0
         self.bad = torch.full((), -1, dtype=torch.long, device=dev)
         self.t_start = self.t_log = time.time(); self.step_log = process.step; self.last_path = None
+        self.time_before = history[-1]['time'] if history else 0.   # training time of earlier sessions
         self.group = torch.distributed.new_group(backend='gloo') if world > 1 else None
 
     def _call(self, event, *args):
@@ -252,7 +253,7 @@ def log(self:_Loop):
     now, done = time.time(), self.p.step
     row = dict(step=done, **dict(zip(self.p.loss_names, vals)), lr=self.p.optimizer.param_groups[0]['lr'],
                img_per_s=(done - self.step_log) * self.data.batch_size / max(now - self.t_log, 1e-9),
-               time=now - self.t_start)
+               time=self.time_before + now - self.t_start)
     self.history.append(row)
     self.t_log, self.step_log, self.n_acc = now, done, 0
     self.acc.zero_()

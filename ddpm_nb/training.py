@@ -11,15 +11,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
 from fastcore.basics import patch
-from .schedules import NoiseSchedule
+from .schedules import NoiseSchedule, PREDICTIONS
 from .mnist_model import Configurable, DiffusionModel, from_config, init_args
 from .cifar_model import DiffusionModelCIFAR
 from .data import atomic_path, derive_seed, default_device, from_uint8
 
 # %% auto #0
-__all__ = ['RECIPES', 'unwrap', 'EMA', 'DiffusionProcess', 'as_images', 'Recipe', 'recipe_arguments', 'DiffusionProcessCIFAR',
-           'CheckpointError', 'save_checkpoint', 'read_ddpm_file', 'load_checkpoint', 'checkpoints',
-           'latest_checkpoint', 'load_latest']
+__all__ = ['RECIPES', 'unwrap', 'EMA', 'native_bf16', 'DiffusionProcess', 'as_images', 'Recipe', 'recipe_arguments',
+           'DiffusionProcessCIFAR', 'CheckpointError', 'save_checkpoint', 'read_ddpm_file', 'load_checkpoint',
+           'checkpoints', 'latest_checkpoint', 'load_latest']
 
 # %% ../nbs/06_training.ipynb #a0466fdc
 def unwrap(model:nn.Module)->nn.Module:
@@ -34,9 +34,10 @@ class EMA:
     def __init__(self,
         model:nn.Module,    # the model being trained
         decay:float=0.999,  # weight of the old average at each update
+        warmup:bool=False,  # use min(decay, (1 + n) / (10 + n)) at update n, so early weights fade fast
     ):
         if not 0 < decay < 1: raise ValueError(f"decay must lie in (0, 1), got {decay}")
-        self.decay, self.num_updates = decay, 0
+        self.decay, self.warmup, self.num_updates = decay, warmup, 0
         self.model = copy.deepcopy(unwrap(model)).eval().requires_grad_(False)
 
     @torch.no_grad()
@@ -47,9 +48,15 @@ class EMA:
             floats = lambda m: [p for p in m.parameters() if p.dtype.is_floating_point]
             self._src, self._ema_p, self._new_p = model, floats(self.model), floats(model)
             self._ema_b, self._new_b = list(self.model.buffers()), list(model.buffers())
-        torch._foreach_lerp_(self._ema_p, self._new_p, 1 - self.decay)
+        torch._foreach_lerp_(self._ema_p, self._new_p, 1 - self.current_decay)
         if self._ema_b: torch._foreach_copy_(self._ema_b, self._new_b)
         self.num_updates += 1
+
+    @property
+    def current_decay(self)->float:
+        "The decay of the next update."
+        n = self.num_updates
+        return min(self.decay, (1 + n) / (10 + n)) if self.warmup else self.decay
 
     def state_dict(self)->dict:
         return dict(decay=self.decay, num_updates=self.num_updates, model=self.model.state_dict())
@@ -59,6 +66,15 @@ class EMA:
 
 # %% ../nbs/06_training.ipynb #58dca341
 _PRECISIONS = ('auto', 'bf16', 'fp16', 'fp32')
+
+def native_bf16(device)->bool:
+    "Whether `device` computes in bf16 natively: CUDA, or a CPU with AVX-512 BF16 or AMX."
+    device = torch.device(device)
+    if device.type == 'cuda': return True
+    if device.type != 'cpu': return False
+    try: caps = torch.cpu.get_capabilities()
+    except Exception: return False
+    return bool(caps.get('avx512_bf16') or caps.get('amx_bf16'))
 
 class DiffusionProcess(Configurable):
     "Trains a noise-predicting model and samples from it; the defaults are the design's MNIST recipe."
@@ -71,50 +87,68 @@ class DiffusionProcess(Configurable):
         channels:int=None,          # image channels (default: the model's, else 1)
         hidden_dims:list=None,      # widths of the default U-Net (default [32, 64, 128]); only without `model`
         noise_steps:int=1000,       # diffusion steps T
+        prediction:str='eps',       # what the network predicts: 'eps' (the noise), 'v' (the velocity) or 'x0'
+        min_snr_gamma:float=None,   # weight each image's loss by min(SNR, gamma) / SNR, as for eps (None: equal weights)
         optimizer:str='adam',       # 'adam' or 'adamw'
-        lr:float=1e-4,              # learning rate
+        lr:float=1e-4,              # learning rate (its peak, with warm-up or decay)
+        warmup_steps:int=0,         # raise the learning rate linearly from 0 over this many steps
+        decay_steps:int=None,       # bring it down to 0 along a half cosine by this step (None: no decay)
         weight_decay:float=0.,      # weight decay (AdamW's is decoupled)
         betas:tuple=(0.9, 0.999),   # Adam's betas
         grad_clip:float=None,       # clip the gradient norm to this (None: no clipping)
         ema_decay:float=None,       # keep an EMA of the weights for sampling (None: no EMA)
+        ema_warmup:bool=False,      # the EMA's decay grows from 0.1 towards ema_decay (see `EMA`)
         loss_terms:dict=None,       # extra loss terms {name: (weight, fn(model, x0_hat, x0, image_weights))}
-        precision:str='auto',       # 'auto' (bf16 on CUDA, else fp32), 'bf16', 'fp16' or 'fp32'
+        precision:str='auto',       # 'auto' (bf16 where the device computes it natively, else fp32), 'bf16', 'fp16', 'fp32'
         compile=False,              # torch.compile the training forward pass (True, or a mode: 'reduce-overhead')
         channels_last:bool=False,   # use the channels-last memory layout
         seed:int=0,                 # seed of the initial weights and of the training noise
         device=None,                # where to train (default: cuda if available)
     ):
         self.device = torch.device(device) if device is not None else default_device()
-        self._check_args(model, hidden_dims, precision, optimizer, lr, grad_clip)
+        self._check_args(model, hidden_dims, precision, optimizer, lr, grad_clip, prediction, min_snr_gamma,
+                         warmup_steps, decay_steps)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             if model is None: model = DiffusionModel(image_size or 28, channels or 1, hidden_dims or [32, 64, 128])
         self.image_size = image_size or getattr(model, 'image_size', None)
         self.channels = channels or getattr(model, 'channels', None)
         self.schedule, self.schedule_spec = NoiseSchedule.from_spec(schedule, noise_steps).to(self.device), schedule
-        self.precision = ('bf16' if self.device.type == 'cuda' else 'fp32') if precision == 'auto' else precision
+        self.precision = ('bf16' if native_bf16(self.device) else 'fp32') if precision == 'auto' else precision
+        self.prediction, self.min_snr_gamma = prediction, min_snr_gamma
+        self.lr, self.warmup_steps, self.decay_steps = lr, warmup_steps, decay_steps
         self.grad_clip, self.seed, self.step, self.channels_last = grad_clip, seed, 0, channels_last
         self.model = model.to(self.device)
         if channels_last: self.model = self.model.to(memory_format=torch.channels_last)
-        self._setup_training(optimizer, lr, weight_decay, betas, ema_decay, loss_terms, compile)
+        self._setup_training(optimizer, lr, weight_decay, betas, ema_decay, ema_warmup, loss_terms, compile)
 
 # %% ../nbs/06_training.ipynb #25c56841
 @patch
-def _check_args(self:DiffusionProcess, model, hidden_dims, precision, optimizer, lr, grad_clip):
+def _check_args(self:DiffusionProcess, model, hidden_dims, precision, optimizer, lr, grad_clip, prediction,
+                min_snr_gamma, warmup_steps, decay_steps):
     if model is not None and hidden_dims is not None:
         raise ValueError("hidden_dims describes the default U-Net; give it to the model you pass instead")
     if precision not in _PRECISIONS: raise ValueError(f"precision must be one of {_PRECISIONS}, got {precision!r}")
     if precision == 'fp16' and self.device.type != 'cuda': raise ValueError("precision='fp16' needs a CUDA device")
     if optimizer not in ('adam', 'adamw'): raise ValueError(f"optimizer must be 'adam' or 'adamw', got {optimizer!r}")
-    if not lr > 0: raise ValueError(f"lr must be positive, got {lr}")
+    if prediction not in PREDICTIONS: raise ValueError(f"prediction must be one of {PREDICTIONS}, got {prediction!r}")
+    if not lr > 0 or not math.isfinite(lr): raise ValueError(f"lr must be a positive number, got {lr}")
     if grad_clip is not None and not grad_clip > 0: raise ValueError(f"grad_clip must be positive, got {grad_clip}")
+    if min_snr_gamma is not None and not min_snr_gamma > 0:
+        raise ValueError(f"min_snr_gamma must be positive, got {min_snr_gamma}")
+    if isinstance(warmup_steps, bool) or not isinstance(warmup_steps, int) or warmup_steps < 0:
+        raise ValueError(f"warmup_steps must be an integer >= 0, got {warmup_steps!r}")
+    if decay_steps is not None and (isinstance(decay_steps, bool) or not isinstance(decay_steps, int)
+                                    or decay_steps <= warmup_steps):
+        raise ValueError(f"decay_steps must be an integer above warmup_steps ({warmup_steps}), got {decay_steps!r}")
 
 @patch
-def _setup_training(self:DiffusionProcess, optimizer, lr, weight_decay, betas, ema_decay, loss_terms, compile):
+def _setup_training(self:DiffusionProcess, optimizer, lr, weight_decay, betas, ema_decay, ema_warmup, loss_terms,
+                    compile):
     fused = dict(fused=True) if self.device.type == 'cuda' else {}
     opt = torch.optim.AdamW if optimizer == 'adamw' else torch.optim.Adam
     self.optimizer = opt(self.model.parameters(), lr=lr, betas=tuple(betas), weight_decay=weight_decay, **fused)
-    self.ema = EMA(self.model, ema_decay) if ema_decay else None
+    self.ema = EMA(self.model, ema_decay, ema_warmup) if ema_decay else None
     self.scaler = torch.amp.GradScaler('cuda') if self.precision == 'fp16' else None
     self.loss_terms = dict(loss_terms or {})
     self.loss_names = ['loss'] + (['mse', *self.loss_terms] if self.loss_terms else [])
@@ -137,15 +171,20 @@ def autocast(self:DiffusionProcess):
     if self.precision == 'fp32': return contextlib.nullcontext()
     return torch.autocast(self.device.type, dtype=torch.bfloat16 if self.precision == 'bf16' else torch.float16)
 
+_SINCE_0_3 = dict(prediction='eps', min_snr_gamma=None, warmup_steps=0, decay_steps=None, ema_warmup=False)
+
 @patch(as_prop=True)
 def settings(self:DiffusionProcess)->dict:
     "What training does, whichever constructor built the process (a resumed run must match it)."
     g, m = self.optimizer.param_groups[0], self.model
-    return dict(model=m.config if isinstance(m, Configurable) else type(m).__name__, schedule=self.schedule_spec,
-                noise_steps=self.schedule.noise_steps, optimizer=type(self.optimizer).__name__.lower(), lr=g['lr'],
-                weight_decay=g['weight_decay'], betas=list(g['betas']), grad_clip=self.grad_clip,
-                ema_decay=self.ema.decay if self.ema else None, precision=self.precision, seed=self.seed,
-                loss_terms={k: w for k, (w, _) in self.loss_terms.items()})
+    s = dict(model=m.config if isinstance(m, Configurable) else type(m).__name__, schedule=self.schedule_spec,
+             noise_steps=self.schedule.noise_steps, optimizer=type(self.optimizer).__name__.lower(), lr=self.lr,
+             weight_decay=g['weight_decay'], betas=list(g['betas']), grad_clip=self.grad_clip,
+             ema_decay=self.ema.decay if self.ema else None, precision=self.precision, seed=self.seed,
+             loss_terms={k: w for k, (w, _) in self.loss_terms.items()})
+    now = dict(prediction=self.prediction, min_snr_gamma=self.min_snr_gamma, warmup_steps=self.warmup_steps,
+               decay_steps=self.decay_steps, ema_warmup=bool(self.ema and self.ema.warmup))
+    return {**s, **{k: v for k, v in now.items() if v != _SINCE_0_3[k]}}   # runs of 0.2 have none of these
 
 # %% ../nbs/06_training.ipynb #1c8e8556
 @patch
@@ -154,22 +193,42 @@ def loss(self:DiffusionProcess,
     t:Tensor=None,     # their steps (drawn uniformly when None)
     noise:Tensor=None, # their noise (drawn when None)
 )->Tensor:             # the total loss, then its parts, as one 1-D tensor
-    "The training loss: MSE between the true and predicted noise, plus the extra terms."
+    "The training loss: MSE between the network's output and its target, plus the extra terms."
     if t is None: t = torch.randint(0, self.schedule.noise_steps, (len(x0),), device=self.device, generator=self.gen)
     if noise is None: noise = torch.randn(x0.shape, device=self.device, generator=self.gen)
     if self.channels_last: x0, noise = (a.contiguous(memory_format=torch.channels_last) for a in (x0, noise))
     xt = self.schedule.q_sample(x0, t, noise, check=False)
     with self.autocast():
         out = self.train_model(xt, t)
-        eps = getattr(out, 'sample', out).float()
-    mse = F.mse_loss(eps, noise)
+        out = getattr(out, 'sample', out).float()
+    target = self.schedule.target(x0, noise, t, self.prediction, check=False)
+    if self.min_snr_gamma is None: mse = F.mse_loss(out, target)
+    else: mse = (self.snr_weights(t) * (out - target).square().flatten(1).mean(1)).mean()
     if not self.loss_terms: return mse[None]
-    x0_hat, w = self.schedule.predict_x0_from_eps(xt, t, eps, check=False), self.schedule.alphas_cumprod[t]
+    x0_hat = self.schedule.to_x0(xt, t, out, self.prediction, check=False)
+    w = self.schedule.alphas_cumprod[t]
     with self.autocast(): parts = [fn(self.model, x0_hat, x0, w).float() for _, fn in self.loss_terms.values()]
     total = mse + sum(w * p for (w, _), p in zip(self.loss_terms.values(), parts))
     return torch.stack([total, mse, *parts])
 
+# %% ../nbs/06_training.ipynb #997bf6e9
+@patch
+def snr_weights(self:DiffusionProcess, t:Tensor)->Tensor:
+    "Min-SNR-gamma weight of each image's loss at steps `t`, for what the network predicts."
+    snr = self.schedule.snr[t]
+    per = {'eps': snr, 'v': snr + 1, 'x0': torch.ones_like(snr)}[self.prediction]
+    return snr.clamp(max=self.min_snr_gamma) / per
+
 # %% ../nbs/06_training.ipynb #3ca023e8
+@patch
+def lr_at(self:DiffusionProcess, step:int)->float:
+    "The learning rate of step `step` (0-based): linear warm-up, then constant or a half-cosine decay to 0."
+    f = min(1., (step + 1) / self.warmup_steps) if self.warmup_steps else 1.
+    if self.decay_steps is not None:
+        done = min(1., max(0, step - self.warmup_steps) / (self.decay_steps - self.warmup_steps))
+        f *= 0.5 * (1 + math.cos(math.pi * done))
+    return self.lr * f
+
 @patch
 def _train_step(self:DiffusionProcess, x0:Tensor, t:Tensor=None, noise:Tensor=None, check:bool=False)->tuple:
     "One optimisation step on `x0`; returns (losses, finite) on the device."
@@ -186,6 +245,8 @@ def _train_step(self:DiffusionProcess, x0:Tensor, t:Tensor=None, noise:Tensor=No
     norm = nn.utils.get_total_norm([p.grad for p in params], foreach=True)
     if check and not torch.isfinite(norm): raise FloatingPointError("the gradient is not finite; no step was taken")
     if self.grad_clip: nn.utils.clip_grads_with_norm_(params, self.grad_clip, norm, foreach=True)
+    if self.warmup_steps or self.decay_steps:
+        for g in self.optimizer.param_groups: g['lr'] = self.lr_at(self.step)
     if self.scaler is not None: self.scaler.step(self.optimizer); self.scaler.update()
     else: self.optimizer.step()
     if self.ema is not None: self.ema.update(self.model)
