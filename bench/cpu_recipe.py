@@ -2,11 +2,12 @@
 
 Each row changes one thing of the row it builds on, starting from the design's MNIST recipe in fp32. A row's budget
 is the same number of minutes of training on this machine: its throughput (img/s of the full training step) is
-measured first, on its own, and the row then trains for the steps that throughput reaches in the budget, so the
-result does not depend on what else the machine did meanwhile. Each trained model draws 2,000 DPM-Solver++(2M)-20
+measured first, on its own (rows with the same network, precision and batch size share one measurement: what else
+differs costs under 1% of a step), and the row then trains for the steps that throughput reaches in the budget, so
+the result does not depend on what else the machine did meanwhile. Each trained model draws 2,000 DPM-Solver++(2M)-20
 samples, scored with the offline classifier's features against the 10,000 test images (FID, KID), and the fraction
 of their pixels at exactly 255 is set beside the data's own. Writes one JSON file (rewritten after every row), which
-chapter 12 shows, with 8 samples of each row (uint8, base64); a stopped run continues where it stopped.
+chapter 14 shows, with 8 samples of each row (uint8, base64); a stopped run continues where it stopped.
 
     python bench/cpu_recipe.py --classifier ddpm_nb/weights/fashion-mnist-classifier.pt --minutes 5 \\
         --out bench/results/cpu_recipe.json
@@ -20,7 +21,6 @@ from ddpm_nb.trainer import fit
 from ddpm_nb.classifier import ClassifierFeatures
 from ddpm_nb.fid import fid_stats, compute_fid
 from ddpm_nb.speed import median_time
-import ddpm_nb.samplers  # noqa: F401  (DiffusionProcess.sample)
 
 # (name, what changes, arguments of the mnist recipe, batch size, builds on)
 DESIGN = dict(precision='fp32')
@@ -51,9 +51,13 @@ def make(args, budget_steps=None, device='cpu'):
     if a.get('decay_steps') == 'budget': a['decay_steps'] = budget_steps
     return DiffusionProcess.from_recipe('mnist', 28, 1, device=device, **a)
 
+def speed_key(args, bs)->str:
+    "What the speed of a row depends on: the network, the precision and the batch size."
+    return f"{args.get('precision', 'auto')}, batch {bs}"
+
 def throughput(args, bs)->float:
     "Images per second of the full training step (warm-up excluded, median of timed windows)."
-    p = make({k: v for k, v in args.items() if k != 'decay_steps'})
+    p = make({k: v for k, v in args.items() if k != 'decay_steps'})   # the row's process, as it trains
     x0 = torch.rand(bs, 1, 28, 28) * 2 - 1
     return bs / median_time(lambda: p._train_step(x0), 'cpu', warmup=3, windows=5, calls=6)
 
@@ -87,13 +91,13 @@ def main():
     speeds = rec.setdefault('img_s', {})
     for name in names:                                   # every throughput first, while nothing else runs
         args, bs = row_args(name)
-        key = json.dumps([{k: v for k, v in args.items() if k != 'decay_steps'}, bs], sort_keys=True)
+        key = speed_key(args, bs)
         if key not in speeds: speeds[key] = throughput(args, bs); print(f"{name}: {speeds[key]:.0f} img/s", flush=True)
     write(out, rec, rows)
     for name in names:
         if name in rows and rows[name].get('fid') is not None: continue
         args, bs = row_args(name)
-        img_s = speeds[json.dumps([{k: v for k, v in args.items() if k != 'decay_steps'}, bs], sort_keys=True)]
+        img_s = speeds[speed_key(args, bs)]
         steps = max(1, round(a.minutes * 60 * img_s / bs))
         process = make(args, steps)
         t0 = time.time()

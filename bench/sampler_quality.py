@@ -1,6 +1,6 @@
 """Sample quality against cost for a trained model: for each sampler and number of steps, FID and KID on the offline
 classifier's features against a reference set, beside the data-versus-data floor, with the model calls and the wall
-time per 1,000 samples. Writes one JSON file, which chapter 10 shows.
+time per 1,000 samples. Writes one JSON file, which chapter 11 shows.
 
     python bench/sampler_quality.py runs/fmnist --classifier runs/classifiers/fmnist.pt \\
         --ref fashion-mnist-test --train fashion-mnist-train --n 2000 --n-ddpm 500 --out bench/results/fmnist_samplers.json
