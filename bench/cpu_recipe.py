@@ -59,7 +59,7 @@ def throughput(args, bs)->float:
     "Images per second of the full training step (warm-up excluded, median of timed windows)."
     p = make({k: v for k, v in args.items() if k != 'decay_steps'})   # the row's process, as it trains
     x0 = torch.rand(bs, 1, 28, 28) * 2 - 1
-    return bs / median_time(lambda: p._train_step(x0), 'cpu', warmup=3, windows=5, calls=6)
+    return bs / median_time(lambda: p.fit_step(x0), 'cpu', warmup=3, windows=5, calls=6)
 
 def saturated(x:torch.Tensor)->float:
     "Fraction of pixels at exactly 255."

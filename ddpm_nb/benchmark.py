@@ -14,15 +14,15 @@ from .blocks import count_params
 from .config import Configurable
 from .mnist_model import DiffusionModel
 from .cifar_model import DiffusionModelCIFAR
-from .data import ImageBatches, default_device
-from .training import Recipe, RECIPES, DiffusionProcess
+from .data import ImageBatches, atomic_path, default_device
+from .training import Recipe, DiffusionProcess
 from .trainer import fit
 from .trainer import SampleGrids
 from .fid import compute_fid
 
 # %% auto #0
-__all__ = ['PUBLISHED_FID', 'TIERS', 'BASELINES', 'BENCH_PROCESS', 'DiffusersUNet', 'BenchUNet', 'UNetOutput', 'BenchmarkUNet',
-           'bench_widths', 'build_model', 'run_benchmark']
+__all__ = ['PUBLISHED_FID', 'TIERS', 'BASELINES', 'BENCH_PROCESS', 'BENCH_RECIPES', 'DiffusersUNet', 'BenchUNet', 'UNetOutput',
+           'BenchmarkUNet', 'bench_widths', 'build_model', 'run_benchmark']
 
 # %% ../nbs/13_benchmark.ipynb #c5ad4852
 PUBLISHED_FID = {'standard': dict(small=18.60, medium=8.47, large=7.18),
@@ -100,19 +100,19 @@ def build_model(device='cpu')->BenchmarkUNet:
 BENCH_PROCESS = dict(schedule='linear', noise_steps=1000, optimizer='adamw', lr=2e-4, weight_decay=0.0,
                      betas=(0.9, 0.999), ema_decay=0.9995, grad_clip=1.0)
 
-def _bench_recipe(model, width_arg, about, **model_args)->Recipe:
+def _bench_recipe(name, model, width_arg, about, **model_args)->Recipe:
     tiers = {t: {width_arg: list(chs) if width_arg == 'block_out_channels' else [chs[0], *chs],
                  'batch_size': 64 if t == 'large' else 128} for t, chs in TIERS.items()}
-    return Recipe(model, model_args, dict(BENCH_PROCESS), batch_size=128, flip=True, fixed=tuple(BENCH_PROCESS),
-                  tiers=tiers, about=about)
+    return Recipe(name, model, model_args, dict(BENCH_PROCESS), batch_size=128, flip=True, fixed=tuple(BENCH_PROCESS),
+                  tiers=tiers, default_tier='medium', about=about)
 
-RECIPES.update({
-    'bench': _bench_recipe(BenchUNet, 'block_out_channels', "the benchmark's recipe, with this library's BenchUNet"),
-    **{f'bench-{n}': _bench_recipe(DiffusersUNet, 'block_out_channels', f"the benchmark's recipe, with the {n} "
-                                   "baseline (diffusers)", layout=n) for n in BASELINES},
-    'bench-cifar': _bench_recipe(DiffusionModelCIFAR, 'hidden_dims', "the benchmark's recipe, with the design's "
-                                 "CIFAR-10 U-Net", layers_per_block=2),
-})
+BENCH_RECIPES = {r.name: r for r in [
+    _bench_recipe('bench', BenchUNet, 'block_out_channels', "the benchmark's recipe, with this library's BenchUNet"),
+    *[_bench_recipe(f'bench-{n}', DiffusersUNet, 'block_out_channels', f"the benchmark's recipe, with the {n} "
+                    "baseline (diffusers)", layout=n) for n in BASELINES],
+    _bench_recipe('bench-cifar', DiffusionModelCIFAR, 'hidden_dims', "the benchmark's recipe, with the design's "
+                  "CIFAR-10 U-Net", layers_per_block=2),
+]}
 
 # %% ../nbs/13_benchmark.ipynb #6d070da4
 def run_benchmark(
@@ -135,10 +135,10 @@ def run_benchmark(
 )->dict:                         # the result (with 'done': False while training is not finished)
     "Train `arch` with the benchmark's recipe, resumably, then score it; writes `result.json` to `out`."
     name = 'bench' if arch == 'ours' else f'bench-{arch}'
-    if name not in RECIPES: raise ValueError(f"unknown architecture {arch!r}: ours, cifar, " + ', '.join(BASELINES))
+    if name not in BENCH_RECIPES: raise ValueError(f"unknown architecture {arch!r}: ours, cifar, " + ', '.join(BASELINES))
     out, device = Path(out), torch.device(device) if device is not None else default_device()
-    bs = batch_size or RECIPES[name].batch_size_for(tier)
-    process = DiffusionProcess.from_recipe(name, 32, 3, tier=tier, seed=seed, device=device, **speed)
+    bs = batch_size or BENCH_RECIPES[name].batch_size_for(tier)
+    process = DiffusionProcess.from_recipe(BENCH_RECIPES[name], 32, 3, tier=tier, seed=seed, device=device, **speed)
     history = fit(process, ImageBatches(data, bs, device, flip=True, seed=seed), steps, out=out / 'train', resume=True,
                   ckpt_every=1000, log_every=100, time_limit=time_limit, progress=progress)
     res = dict(arch=arch, tier=tier, widths=list(TIERS[tier]), params=count_params(process.model), steps=process.step,
@@ -148,7 +148,7 @@ def run_benchmark(
     ips = [r['img_per_s'] for r in history[1:]] or [r['img_per_s'] for r in history]
     if ips: res['train_img_s'] = float(np.median(ips))
     if res['done']: res.update(_score(process, features, ref, out, n_samples, ddim_steps, seed, grid_samples, progress))
-    (out / 'result.json').write_text(json.dumps(res, indent=2))
+    with atomic_path(out / 'result.json') as tmp: tmp.write_text(json.dumps(res, indent=2))
     return res
 
 # %% ../nbs/13_benchmark.ipynb #776239ae

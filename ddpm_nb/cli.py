@@ -10,17 +10,18 @@ import torch
 from fastcore.docments import docments
 from .config import init_args
 from .data import DATASETS, ImageBatches, load_images, to_uint8, save_pngs, save_image_grid
+from .mnist_model import DiffusionModel
 from .training import DiffusionProcess, RECIPES, recipe_arguments
 from .trainer import fit, setup_distributed, TrainingInterrupted, RunLocked, SampleGrids
 from .samplers import SAMPLERS, sampler_options
 from .fid import compute_fid, fid_stats, InceptionFeatures, generate_samples
 from .classifier import train_classifier, save_classifier, ClassifierFeatures
-from .benchmark import run_benchmark, TIERS, BASELINES
+from .benchmark import run_benchmark, TIERS, BASELINES, BENCH_RECIPES
 from .speed import speed_record, write_record, speed_table
-from .report import ReportUNet, ReportProcess, WandbLogger
+from .report import ReportUNet, ReportProcess, WandbLogger, REPORT_RECIPE
 
 # %% auto #0
-__all__ = ['option', 'parser', 'run', 'main']
+__all__ = ['ALL_RECIPES', 'option', 'parser', 'run', 'main']
 
 # %% ../nbs/16_cli.ipynb #ee190b3f
 def _int(lo:int):
@@ -100,22 +101,25 @@ def _sampler_args(a, steps_flag='--steps')->dict:
     return given
 
 # %% ../nbs/16_cli.ipynb #3f419a04
+ALL_RECIPES = {**RECIPES, **BENCH_RECIPES, REPORT_RECIPE.name: REPORT_RECIPE}  # every recipe, by name
+
 _MODEL_OPTS = ['hidden_dims', 'dropout_p', 'base_dim']
 _PROCESS_OPTS = ['noise_steps', 'lr', 'weight_decay', 'grad_clip', 'ema_decay', 'precision', 'compile',
                  'channels_last', 'perceptual', 'vgg_weights']
 
 def _recipe_changes(a)->dict:
     "The recipe arguments given on the command line, refused by name when the recipe does not take them."
-    models, processes = recipe_arguments(a.recipe)
+    recipe = ALL_RECIPES[a.recipe]
+    models, processes = recipe_arguments(recipe)
     changes = {}
     for k in _MODEL_OPTS + _PROCESS_OPTS:
         v = getattr(a, k)
         if v is None: continue
         flag = '--' + k.replace('_', '-')
-        if k in RECIPES[a.recipe].fixed: raise ValueError(f"{flag}: the {a.recipe} recipe fixes {k}")
+        if k in recipe.fixed: raise ValueError(f"{flag}: the {a.recipe} recipe fixes {k}")
         if k not in models | processes: raise ValueError(f"{flag}: the {a.recipe} recipe takes no argument {k}")
         changes[k] = {'on': True, 'off': False}.get(v, v) if k == 'perceptual' else v
-    if a.tier is not None and not RECIPES[a.recipe].tiers:
+    if a.tier is not None and not recipe.tiers:
         raise ValueError(f"--tier: the {a.recipe} recipe has no tiers")
     return changes
 
@@ -124,9 +128,11 @@ def _train_parser(sub):
     t = sub.add_parser('train', help='train a model with a recipe', description='Train a model with a recipe.',
                        epilog='example: ddpm_nb train --model mnist --dataset fashion-mnist --steps 300 '
                               '--out runs/fmnist')
-    t.add_argument('--model', '--recipe', dest='recipe', choices=list(RECIPES), default='mnist',
-                   help='; '.join(f"{k}: {r.about}" for k, r in RECIPES.items()) + ' (default: mnist)')
-    t.add_argument('--tier', choices=list(TIERS), default=None, help="size of the bench recipes (default: medium)")
+    t.add_argument('--model', '--recipe', dest='recipe', choices=list(ALL_RECIPES), default='mnist',
+                   help='; '.join(f"{k}: {r.about}" for k, r in ALL_RECIPES.items()) + ' (default: mnist)')
+    tiered = {r.default_tier for r in ALL_RECIPES.values() if r.tiers}
+    t.add_argument('--tier', choices=list(TIERS), default=None, help="size, for the recipes that have tiers (default: "
+                   f"the recipe's: {', '.join(sorted(tiered))})")
     _data(t)
     option(t, fit, 'steps', default=10_000)
     option(t, fit, 'batch_size', default=None, shown="the recipe's", help='images per step, over all processes')
@@ -143,7 +149,7 @@ def _train_parser(sub):
     option(t, SampleGrids, 'n', '--n-samples')
     _sampling(t, '--sample-steps')
     for k in _MODEL_OPTS:
-        option(t, RECIPES['mnist'].model if k != 'base_dim' else ReportUNet, k, default=None,
+        option(t, DiffusionModel if k != 'base_dim' else ReportUNet, k, default=None,
                shown="the recipe's", **(dict(type=float) if k == 'dropout_p' else {}))
     for k in _PROCESS_OPTS:
         fn = DiffusionProcess if k in init_args(DiffusionProcess) else ReportProcess
@@ -160,13 +166,13 @@ def _train_parser(sub):
 def _train(a):
     rank, world, device = setup_distributed()
     changes, sampling = _recipe_changes(a), _sampler_args(a, '--sample-steps')
-    grids = SampleGrids(Path(a.out) / 'samples', a.every, a.n, a.sampler, a.sample_steps or 50, **sampling)
+    grids = SampleGrids(Path(a.out) / 'samples', a.every, a.n, a.sampler, a.sample_steps, **sampling)
     data = _load(a)
     C, H = data.images.shape[1:3]
-    recipe = RECIPES[a.recipe]
-    process = DiffusionProcess.from_recipe(a.recipe, H, C, tier=a.tier or ('medium' if recipe.tiers else None),
-                                           device=a.device or device, seed=a.seed, **changes)
-    bs = a.batch_size or recipe.batch_size_for(a.tier or ('medium' if recipe.tiers else None))
+    recipe = ALL_RECIPES[a.recipe]
+    process = DiffusionProcess.from_recipe(recipe, H, C, tier=a.tier, device=a.device or device, seed=a.seed,
+                                           **changes)
+    bs = a.batch_size or recipe.batch_size_for(a.tier)
     flip = recipe.flip if a.flip is None else a.flip
     batches = ImageBatches(data, bs, process.device, flip=flip, seed=a.seed, rank=rank, world_size=world)
     dataset = a.dataset if a.dataset.lower() in DATASETS else str(Path(a.dataset).resolve())

@@ -12,11 +12,11 @@ import torch.nn.functional as F
 from torch import nn, Tensor
 from .mnist_model import DiffusionModel
 from .data import image_grid
-from .training import DiffusionProcess, Recipe, RECIPES, unwrap
+from .training import DiffusionProcess, Recipe, unwrap
 
 # %% auto #0
-__all__ = ['VGG19_URL', 'REPORT_SCHEDULE', 'ReportUNet', 'vgg19_conv4', 'PerceptualLoss', 'feature_matching_loss',
-           'ReportProcess', 'WandbLogger']
+__all__ = ['VGG19_URL', 'REPORT_SCHEDULE', 'REPORT_RECIPE', 'ReportUNet', 'vgg19_conv4', 'PerceptualLoss',
+           'feature_matching_loss', 'ReportProcess', 'WandbLogger']
 
 # %% ../nbs/15_report_model.ipynb #ba74504c
 class ReportUNet(DiffusionModel):
@@ -148,9 +148,9 @@ class ReportProcess(DiffusionProcess):
         super().__init__(model, schedule, lr=lr, loss_terms=terms, **kwargs)
         if 'perceptual' in terms: terms['perceptual'][1].to(self.device)
 
-RECIPES['report'] = Recipe(ReportUNet, process=ReportProcess, batch_size=64,
-                           about="the technical report's recipe: ReportUNet, clipped cosine schedule, Adam 2e-4, "
-                                 "MSE + 0.1 perceptual + 0.05 feature matching, batch 64")
+REPORT_RECIPE = Recipe('report', ReportUNet, process=ReportProcess, batch_size=64,
+                       about="the technical report's recipe: ReportUNet, clipped cosine schedule, Adam 2e-4, "
+                             "MSE + 0.1 perceptual + 0.05 feature matching, batch 64")
 
 # %% ../nbs/15_report_model.ipynb #97988c74
 class WandbLogger:

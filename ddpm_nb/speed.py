@@ -10,7 +10,8 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 from .data import atomic_path
 from .blocks import count_params
-from .training import DiffusionProcess, RECIPES
+from .training import DiffusionProcess
+from .benchmark import BENCH_RECIPES
 
 # %% auto #0
 __all__ = ['BF16_PEAK_TFLOPS', 'median_time', 'train_flops', 'train_throughput', 'sample_throughput', 'speed_record',
@@ -37,14 +38,14 @@ def _batch(process, batch_size):
 
 def train_flops(process:DiffusionProcess, batch_size:int)->int:
     "FLOPs of one training step of `process` (eager) on a batch of `batch_size`."
-    with FlopCounterMode(display=False) as counter: process._train_step(_batch(process, batch_size))
+    with FlopCounterMode(display=False) as counter: process.fit_step(_batch(process, batch_size))
     return counter.get_total_flops()
 
 def train_throughput(process:DiffusionProcess, batch_size:int, **timing)->dict:
     "Images per second of a full training step, and the peak memory."
     dev, x0 = process.device, _batch(process, batch_size)
     if dev.type == 'cuda': torch.cuda.reset_peak_memory_stats(dev)
-    sec = median_time(lambda: process._train_step(x0), dev, **timing)
+    sec = median_time(lambda: process.fit_step(x0), dev, **timing)
     return dict(img_s=batch_size / sec, peak_memory_gib=torch.cuda.max_memory_allocated(dev) / 2**30
                 if dev.type == 'cuda' else None)
 
@@ -58,7 +59,7 @@ BF16_PEAK_TFLOPS = {'H100': 790, 'H200': 790, 'A100': 312}  # dense bf16, by dev
 
 def _process(recipe, tier, device, compile, widths=None):
     changes = {} if widths is None else dict(block_out_channels=widths)
-    return DiffusionProcess.from_recipe(recipe, 32, 3, tier=tier if widths is None else None, device=device,
+    return DiffusionProcess.from_recipe(BENCH_RECIPES[recipe], 32, 3, tier=tier if widths is None else None, device=device,
                                         compile=compile, **changes)
 
 # %% ../nbs/14_speed.ipynb #9a64411b
@@ -73,7 +74,7 @@ def speed_record(
 )->dict:
     "Speed of this library's U-Net and of the diffusers baseline at one tier, measured in one run."
     dev, compiled = torch.device(device), True in compile_modes
-    bs = batch_size or RECIPES['bench'].batch_size_for(tier)
+    bs = batch_size or BENCH_RECIPES['bench'].batch_size_for(tier)
     make = lambda recipe, mode: _process(recipe, tier, dev, mode, widths)
     base = {c: train_throughput(make('bench-standard', c), bs, **timing) for c in (False, True) if c in compile_modes}
     ours = {c: train_throughput(make('bench', c), bs, **timing) for c in compile_modes}

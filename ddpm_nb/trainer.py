@@ -296,7 +296,7 @@ def run(self:_Loop, ckpt_every, log_every, time_limit, progress, signals)->Path:
             x0 = self.data.batch(s)
             p.gen.manual_seed(derive_seed(p.seed, 'step', s, self.rank))      # timesteps and noise
             torch.manual_seed(derive_seed(p.seed, 'dropout', s, self.rank))   # dropout
-            losses, finite = p._train_step(x0)
+            losses, finite = p.fit_step(x0)
             self.acc += losses; self.n_acc += 1
             self.bad = torch.where((self.bad < 0) & ~finite, p.step, self.bad)
             stop = self.stop_now(time_limit, signals)

@@ -19,7 +19,7 @@ from .samplers import SAMPLERS, GraphedSampler, NoisePredictor, check_sampler_ar
 from .data import atomic_path, derive_seed, default_device, from_uint8
 
 # %% auto #0
-__all__ = ['RECIPES', 'unwrap', 'EMA', 'native_bf16', 'DiffusionProcess', 'as_images', 'Recipe', 'recipe_arguments',
+__all__ = ['RECIPES', 'unwrap', 'EMA', 'native_bf16', 'DiffusionProcess', 'as_images', 'Recipe', 'as_recipe', 'recipe_arguments',
            'DiffusionProcessCIFAR', 'CheckpointError', 'save_checkpoint', 'read_ddpm_file', 'load_checkpoint',
            'checkpoints', 'latest_checkpoint', 'load_latest']
 
@@ -232,7 +232,7 @@ def lr_at(self:DiffusionProcess, step:int)->float:
     return self.lr * f
 
 @patch
-def _train_step(self:DiffusionProcess, x0:Tensor, t:Tensor=None, noise:Tensor=None, check:bool=False)->tuple:
+def fit_step(self:DiffusionProcess, x0:Tensor, t:Tensor=None, noise:Tensor=None, check:bool=False)->tuple:
     "One optimisation step on `x0`; returns (losses, finite) on the device."
     self.model.train()
     losses = self.loss(x0, t, noise)
@@ -280,7 +280,7 @@ def train_step(self:DiffusionProcess,
         raise ValueError("the batch holds values that are not finite (NaN or inf)")
     if lo < -1.001 or hi > 1.001:
         raise ValueError(f"float images must be scaled to [-1, 1], got values in [{lo:.3g}, {hi:.3g}]")
-    return self._train_step(x0, check=True)[0][0].item()
+    return self.fit_step(x0, check=True)[0][0].item()
 
 # %% ../nbs/08_training.ipynb #e766398d
 @patch(as_prop=True)
@@ -329,6 +329,7 @@ def _graphed(self:DiffusionProcess, sampler, shape, options)->GraphedSampler:
 @dataclass
 class Recipe:
     "A named way to train: the model, the process's arguments, and the data settings."
+    name:str                   # what the command line and the messages call it
     model:type                 # the model class
     model_args:dict = field(default_factory=dict)   # its arguments besides image_size and channels
     process_args:dict = field(default_factory=dict) # arguments of `DiffusionProcess`
@@ -337,25 +338,38 @@ class Recipe:
     fixed:tuple = ()           # arguments that cannot be changed
     process:type = None        # the process class (None: `DiffusionProcess`)
     tiers:dict = field(default_factory=dict)        # named sizes: {tier: {model arguments, and batch_size}}
+    default_tier:str = None    # the tier used when none is named
     about:str = ''             # where the recipe comes from
 
     def batch_size_for(self, tier:str=None)->int:
-        "The batch size of this recipe (at `tier`)."
+        "The batch size of this recipe (at `tier`, else at its default tier)."
+        tier = tier or self.default_tier
         return self.tiers[tier].get('batch_size', self.batch_size) if tier else self.batch_size
 
-RECIPES = {
-    'mnist': Recipe(DiffusionModel, batch_size=64,
-                    about="the design's MNIST recipe: cosine schedule, Adam 1e-4, no EMA"),
-    'cifar': Recipe(DiffusionModelCIFAR, process_args=dict(schedule='linear', optimizer='adamw', lr=2e-4,
-                    weight_decay=1e-5, grad_clip=1.0, ema_decay=0.999), batch_size=128, flip=True,
-                    about="the design's CIFAR-10 recipe: linear schedule, AdamW 2e-4, clipping at 1, EMA 0.999"),
-}
+RECIPES = {r.name: r for r in [
+    Recipe('mnist', DiffusionModel, batch_size=64,
+           about="the design's MNIST recipe: cosine schedule, Adam 1e-4, no EMA"),
+    Recipe('cifar', DiffusionModelCIFAR, process_args=dict(schedule='linear', optimizer='adamw', lr=2e-4,
+           weight_decay=1e-5, grad_clip=1.0, ema_decay=0.999), batch_size=128, flip=True,
+           about="the design's CIFAR-10 recipe: linear schedule, AdamW 2e-4, clipping at 1, EMA 0.999"),
+    Recipe('mnist-cpu', DiffusionModel, process_args=dict(prediction='v', min_snr_gamma=5.0, optimizer='adamw',
+           lr=1e-3, warmup_steps=200, grad_clip=1.0, ema_decay=0.999, ema_warmup=True),
+           batch_size=64, about="the design's MNIST U-Net trained for a CPU: v-prediction, min-SNR-5, AdamW 1e-3 "
+           "with warm-up, EMA with warm-up, bf16 where native (chapter 12)"),
+]}
 
 # %% ../nbs/08_training.ipynb #f1f00730
-def recipe_arguments(name:str)->tuple:
-    "The names of the model's and of the process's arguments a recipe `name` accepts."
-    if name not in RECIPES: raise ValueError(f"unknown recipe {name!r}; the recipes are {', '.join(RECIPES)}")
-    r = RECIPES[name]
+def as_recipe(recipe)->Recipe:
+    "A `Recipe`, given as itself or by a name of `RECIPES`."
+    if isinstance(recipe, Recipe): return recipe
+    if recipe not in RECIPES:
+        raise ValueError(f"unknown recipe {recipe!r}; the recipes of ddpm_nb.training are {', '.join(RECIPES)} (the "
+                         "benchmark's are BENCH_RECIPES in ddpm_nb.benchmark, the report's REPORT_RECIPE in ddpm_nb.report)")
+    return RECIPES[recipe]
+
+def recipe_arguments(recipe)->tuple:
+    "The names of the model's and of the process's arguments a recipe (or its name) accepts."
+    r = as_recipe(recipe)
     model_params = set(init_args(r.model)) - {'image_size', 'channels'}
     process_params = set(init_args(r.process or DiffusionProcess)) - {'model', 'image_size', 'channels',
                                                                          'hidden_dims'}
@@ -363,22 +377,23 @@ def recipe_arguments(name:str)->tuple:
 
 @patch(cls_method=True)
 def from_recipe(cls:DiffusionProcess,
-    name:str,               # a key of `RECIPES`
+    recipe,                 # a `Recipe`, or a name of `RECIPES`
     image_size:int,         # image height and width
     channels:int,           # image channels
-    tier:str=None,          # a named size of the recipe (for recipes that have them)
+    tier:str=None,          # a named size of the recipe (None: its default tier, if it has tiers)
     **changes,              # arguments of the model or of the process to change
 )->DiffusionProcess:
-    "A process trained the way recipe `name` says, with `changes`."
-    model_params, process_params = recipe_arguments(name)
-    r = RECIPES[name]
+    "A process trained the way `recipe` says, with `changes`."
+    r = as_recipe(recipe)
+    model_params, process_params = recipe_arguments(r)
+    tier = tier or r.default_tier
     if tier is not None and tier not in r.tiers:
-        raise ValueError(f"the {name} recipe has " + (f"the tiers {', '.join(r.tiers)}, not {tier!r}" if r.tiers
-                                                     else "no tiers"))
+        raise ValueError(f"the {r.name} recipe has " + (f"the tiers {', '.join(r.tiers)}, not {tier!r}" if r.tiers
+                                                       else "no tiers"))
     fixed = sorted(set(changes) & set(r.fixed))
-    if fixed: raise ValueError(f"the {name} recipe fixes {', '.join(fixed)}")
+    if fixed: raise ValueError(f"the {r.name} recipe fixes {', '.join(fixed)}")
     unknown = sorted(set(changes) - model_params - process_params)
-    if unknown: raise ValueError(f"the {name} recipe takes no argument {', '.join(unknown)}")
+    if unknown: raise ValueError(f"the {r.name} recipe takes no argument {', '.join(unknown)}")
     sized = {k: v for k, v in r.tiers.get(tier, {}).items() if k != 'batch_size'}
     margs = {**r.model_args, **sized, **{k: v for k, v in changes.items() if k in model_params}}
     pargs = {**r.process_args, **{k: v for k, v in changes.items() if k in process_params}}
