@@ -22,7 +22,7 @@ from .fid import compute_fid
 
 # %% auto #0
 __all__ = ['PUBLISHED_FID', 'TIERS', 'BASELINES', 'BENCH_PROCESS', 'BENCH_RECIPES', 'DiffusersUNet', 'BenchUNet', 'UNetOutput',
-           'BenchmarkUNet', 'bench_widths', 'build_model', 'run_benchmark']
+           'BenchmarkInterface', 'bench_widths', 'build_model', 'run_benchmark']
 
 # %% ../nbs/13_benchmark.ipynb #c5ad4852
 PUBLISHED_FID = {'standard': dict(small=18.60, medium=8.47, large=7.18),
@@ -77,7 +77,7 @@ class UNetOutput(NamedTuple):
     "Output of the architecture-benchmark interface."
     sample:Tensor # predicted noise, (B, C, H, W)
 
-class BenchmarkUNet(nn.Module):
+class BenchmarkInterface(nn.Module):
     "Wraps a noise-predicting `unet` into the benchmark interface: `forward(x, timestep)` returns `UNetOutput`."
     def __init__(self, unet:nn.Module):
         super().__init__()
@@ -91,10 +91,10 @@ def bench_widths()->tuple:
     except ValueError: raise ValueError(f"BLOCK_OUT_CHANNELS must be integers separated by commas and "
                                         f"LAYERS_PER_BLOCK an integer, got {chs!r} and {lpb!r}") from None
 
-def build_model(device='cpu')->BenchmarkUNet:
+def build_model(device='cpu')->BenchmarkInterface:
     "The benchmark's entry point: `BenchUNet` at the widths and depth of the environment."
     chs, lpb = bench_widths()
-    return BenchmarkUNet(BenchUNet(32, 3, chs, lpb)).to(device)
+    return BenchmarkInterface(BenchUNet(32, 3, chs, lpb)).to(device)
 
 # %% ../nbs/13_benchmark.ipynb #62701ee0
 BENCH_PROCESS = dict(schedule='linear', noise_steps=1000, optimizer='adamw', lr=2e-4, weight_decay=0.0,
@@ -131,18 +131,19 @@ def run_benchmark(
     ddim_steps:int=50,           # DDIM steps of the score (the recipe's 50)
     grid_samples:int=64,         # images in the sample grid
     progress:bool=True,          # progress bars
-    **speed,                     # `precision`, `compile`, `channels_last` of the process
+    **changes,                   # what the recipe leaves open: precision, compile, or widths for a toy run
 )->dict:                         # the result (with 'done': False while training is not finished)
     "Train `arch` with the benchmark's recipe, resumably, then score it; writes `result.json` to `out`."
     name = 'bench' if arch == 'ours' else f'bench-{arch}'
     if name not in BENCH_RECIPES: raise ValueError(f"unknown architecture {arch!r}: ours, cifar, " + ', '.join(BASELINES))
     out, device = Path(out), torch.device(device) if device is not None else default_device()
     bs = batch_size or BENCH_RECIPES[name].batch_size_for(tier)
-    process = DiffusionProcess.from_recipe(BENCH_RECIPES[name], 32, 3, tier=tier, seed=seed, device=device, **speed)
+    process = DiffusionProcess.from_recipe(BENCH_RECIPES[name], 32, 3, tier=tier, seed=seed, device=device, **changes)
     history = fit(process, ImageBatches(data, bs, device, flip=True, seed=seed), steps, out=out / 'train', resume=True,
                   ckpt_every=1000, log_every=100, time_limit=time_limit, progress=progress)
-    res = dict(arch=arch, tier=tier, widths=list(TIERS[tier]), params=count_params(process.model), steps=process.step,
-               target_steps=steps, batch_size=bs, ddim_steps=ddim_steps, done=process.step >= steps,
+    cfg = process.model.config
+    res = dict(arch=arch, tier=tier, widths=list(cfg.get('block_out_channels') or cfg['hidden_dims'][1:]),
+               params=count_params(process.model), steps=process.step, target_steps=steps, batch_size=bs, ddim_steps=ddim_steps, done=process.step >= steps,
                device=torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu',
                date=time.strftime('%Y-%m-%d'))
     ips = [r['img_per_s'] for r in history[1:]] or [r['img_per_s'] for r in history]

@@ -13,7 +13,7 @@ from .data import DATASETS, ImageBatches, load_images, to_uint8, save_pngs, save
 from .mnist_model import DiffusionModel
 from .training import DiffusionProcess, RECIPES, recipe_arguments
 from .trainer import fit, setup_distributed, TrainingInterrupted, RunLocked, SampleGrids
-from .samplers import SAMPLERS, sampler_options
+from .samplers import SAMPLERS, sampler_options, default_steps
 from .fid import compute_fid, fid_stats, InceptionFeatures, generate_samples
 from .classifier import train_classifier, save_classifier, ClassifierFeatures
 from .benchmark import run_benchmark, TIERS, BASELINES, BENCH_RECIPES
@@ -84,7 +84,8 @@ def _sampling(p, steps_flag='--steps'):
     p.add_argument('--sampler', choices=list(SAMPLERS), default='ddim', help="ddpm (every step), ddim or dpm "
                    "(DPM-Solver++(2M)) (default: ddim)")
     p.add_argument(steps_flag, dest=steps_flag[2:].replace('-', '_'), type=_int(1), default=None,
-                   help="model calls of ddim and dpm (default: the sampler's, 50 for ddim and 20 for dpm)")
+                   help="model calls of ddim and dpm (default: the sampler's: " +
+                   ', '.join(f"{default_steps(s)} for {s}" for s in SAMPLERS if default_steps(s)) + ")")
     for k in _SAMPLER_OPTS:
         fn = next(SAMPLERS[s] for s in SAMPLERS if k in sampler_options(s))
         choices = {'spacing': ['trailing', 'leading', 'linspace'], 'variance': ['beta_tilde', 'beta']}.get(k)
@@ -272,11 +273,12 @@ def _fid(a):
     process = DiffusionProcess.from_checkpoint(a.checkpoint, device=a.device or device)
     feats = _features(a, process.device)
     ref = fid_stats(_reference(a), feats, cache=None if a.no_cache else a.cache)
-    res = compute_fid(process, ref, feats, n=a.n, sampler=a.sampler, steps=a.steps or 50, batch_size=a.batch_size,
+    res = compute_fid(process, ref, feats, n=a.n, sampler=a.sampler, steps=a.steps, batch_size=a.batch_size,
                       seed=a.seed, work_dir=a.work_dir, save_png=a.save_png, fresh=a.fresh, cuda_graph=a.cuda_graph,
                       progress=not a.quiet, **opts)
     if res is None: return None                                        # a process of rank > 0
-    res.update(checkpoint_step=process.step, sampler=a.sampler, steps=a.steps, ref=a.ref)
+    res.update(checkpoint_step=process.step, sampler=a.sampler, ref=a.ref,
+               steps=a.steps if a.steps is not None else default_steps(a.sampler))
     print(json.dumps(res, indent=2))
     if a.json: Path(a.json).write_text(json.dumps(res, indent=2))
     return res

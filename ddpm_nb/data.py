@@ -13,9 +13,9 @@ from torch import Tensor
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['DATASETS', 'DEBIAN_FASHION_MNIST', 'default_device', 'derive_seed', 'atomic_path', 'synthetic_digits', 'ImageData',
-           'folder_cache_key', 'load_images', 'image_grid', 'show_images', 'save_image_grid', 'to_uint8', 'save_pngs',
-           'images_fingerprint', 'from_uint8', 'ImageBatches']
+__all__ = ['DATASETS', 'DEBIAN_FASHION_MNIST', 'default_device', 'derive_seed', 'toy_run', 'atomic_path', 'synthetic_digits',
+           'ImageData', 'folder_cache_key', 'load_images', 'image_grid', 'show_images', 'save_image_grid', 'to_uint8',
+           'save_pngs', 'images_fingerprint', 'from_uint8', 'ImageBatches']
 
 # %% ../nbs/06_data.ipynb #996ddf63
 def default_device()->torch.device:
@@ -25,6 +25,11 @@ def default_device()->torch.device:
 def derive_seed(*keys)->int:
     "A 63-bit seed from a few keys (numbers, strings)."
     return int.from_bytes(hashlib.blake2b(repr(keys).encode(), digest_size=8).digest(), 'little') >> 1
+
+# %% ../nbs/06_data.ipynb #0e3991ab
+def toy_run()->bool:
+    "Whether the GPU and long cells of the notebooks run at toy sizes on the CPU (environment variable DDPM_NB_TOY=1)."
+    return os.environ.get('DDPM_NB_TOY') == '1'
 
 # %% ../nbs/06_data.ipynb #7719868a
 def _fsync(path:Path, directory:bool=False):

@@ -16,7 +16,7 @@ from .data import (ImageData, load_images, to_uint8, save_pngs, images_fingerpri
                           default_device)
 from .training import DiffusionProcess, unwrap
 from .trainer import dist_info
-from .samplers import check_sampler_args
+from .samplers import check_sampler_args, default_steps
 
 # %% auto #0
 __all__ = ['INCEPTION_URL', 'frechet_distance', 'gaussian_stats', 'kernel_distance', 'inception_score', 'resize_like_cleanfid',
@@ -93,9 +93,6 @@ def inception_score(
         kl = (part * (np.log(np.clip(part, 1e-12, None)) - np.log(np.clip(py, 1e-12, None)))).sum(1).mean()
         scores.append(np.exp(kl))
     return float(np.mean(scores)), float(np.std(scores))
-
-# %% ../nbs/10_fid.ipynb #3bb24249
-_inception_score = inception_score  # compute_fid has an argument of that name
 
 # %% ../nbs/10_fid.ipynb #3f91a1e8
 def resize_like_cleanfid(
@@ -303,7 +300,7 @@ def generate_samples(
     work_dir=None,             # where to keep finished shards (None: keep nothing)
     batch_size:int=500,        # samples per shard
     sampler:str='ddim',        # 'ddim', 'dpm' or 'ddpm'
-    steps:int=50,              # sampler steps (not for 'ddpm')
+    steps:int=None,            # sampler steps (None: the sampler's default; not for 'ddpm')
     seed:int=0,                # seed of the whole set
     save_png:bool=False,       # also write each sample to work_dir/png/
     fresh:bool=False,          # discard what `work_dir` holds first
@@ -315,6 +312,7 @@ def generate_samples(
     for k, v in dict(n=n, batch_size=batch_size).items():
         if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise ValueError(f"{k} must be >= 1, got {v!r}")
     check_sampler_args(sampler, steps if sampler != 'ddpm' else None, process.schedule.noise_steps, **options)
+    if steps is None: steps = default_steps(sampler)
     work = Path(work_dir) if work_dir is not None else None
     if save_png and work is None: raise ValueError("save_png needs a work_dir")
     rank, world = dist_info()
@@ -352,7 +350,7 @@ def compute_fid(
     features:FeatureExtractor, # the extractor (Inception or classifier)
     n:int=50_000,              # samples to generate from a process
     kid:bool=True,             # compute KID too
-    inception_score:bool=True, # compute the Inception Score (or the classifier's analogue) too
+    isc:bool=True,             # compute the Inception Score (or the classifier's analogue) too
     root=None,                 # where the named data sets live
     **gen,                     # how to generate them: arguments of `generate_samples` (sampler, steps, work_dir ...)
 )->dict:
@@ -363,7 +361,7 @@ def compute_fid(
     else: st = fid_stats(ref, features, root=root)
     if st.name != features.name:
         raise ValueError(f"the reference statistics are of {st.name!r} features, not {features.name!r}")
-    both = lambda x: features.features_and_probs(x) if inception_score else (features.features(x), None)
+    both = lambda x: features.features_and_probs(x) if isc else (features.features(x), None)
     if isinstance(source, DiffusionProcess):
         fp = [both(x) for x in generate_samples(source, n, **gen)]
         if not fp: return None                                         # a process of rank > 0
@@ -373,7 +371,7 @@ def compute_fid(
     out = dict(fid=frechet_distance(*gaussian_stats(feats), st.mu, st.sigma), n=len(feats), ref_n=st.n,
                features=features.name)
     if kid: out['kid'], out['kid_std'] = kernel_distance(feats, st.feats)
-    if probs is not None: out['inception_score'], out['inception_score_std'] = _inception_score(probs)
+    if probs is not None: out['inception_score'], out['inception_score_std'] = inception_score(probs)
     out['seconds'] = time.time() - t0
     return out
 

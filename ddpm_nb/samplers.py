@@ -18,9 +18,9 @@ from fastprogress.fastprogress import progress_bar
 from .schedules import NoiseSchedule
 
 # %% auto #0
-__all__ = ['SAMPLERS', 'IdealDenoiser', 'eval_mode', 'predict_eps', 'NoisePredictor', 'threshold_x0', 'sampling_run', 'ddpm_step',
-           'ddpm_sample', 'sampling_timesteps', 'ddim_sample', 'dpm_timesteps', 'dpm_solver_sample', 'GraphedSampler',
-           'sampler_options', 'check_sampler_args']
+__all__ = ['SAMPLERS', 'IdealDenoiser', 'eval_mode', 'predict_eps', 'NoisePredictor', 'threshold_x0', 'shared_options',
+           'ddpm_step', 'ddpm_sample', 'sampling_timesteps', 'ddim_sample', 'dpm_timesteps', 'dpm_solver_sample',
+           'GraphedSampler', 'sampler_options', 'default_steps', 'check_sampler_args']
 
 # %% ../nbs/07_samplers.ipynb #905baf5a
 class IdealDenoiser(nn.Module):
@@ -118,7 +118,7 @@ def threshold_x0(
         return x0.clamp(-s, s) / s
     return x0.clamp(-1, 1) if clip else x0
 
-def sampling_run(
+def shared_options(
     x_T:Tensor=None,              # starting noise (drawn when None)
     clip_x0:bool=True,            # clip the predicted x_0 to [-1, 1] at every step
     dynamic_threshold:float=None, # dynamic thresholding of the predicted x_0 at this quantile (None: off)
@@ -157,17 +157,17 @@ def ddpm_step(
     return mean + std * noise, x0
 
 # %% ../nbs/07_samplers.ipynb #ec19a229
-@delegates(sampling_run)
+@delegates(shared_options)
 def ddpm_sample(
     model:nn.Module,          # noise predictor, called as model(x, t)
     schedule:NoiseSchedule,   # the schedule it was trained with
     shape:tuple=None,         # shape of the batch of samples, e.g. (16, 1, 28, 28)
     variance:str='beta_tilde',# 'beta_tilde' or 'beta'
-    **kwargs,                 # the options of `sampling_run`
+    **kwargs,                 # the options of `shared_options`
 ):
     "Ancestral sampling over all the schedule's steps (Ho et al. 2020); returns samples in [-1, 1]."
     if variance not in _VARIANCES: raise ValueError(f"variance must be one of {_VARIANCES}, got {variance!r}")
-    o = sampling_run(**kwargs)
+    o = shared_options(**kwargs)
     x, g = _start(model, shape, o.x_T, o.generator, o.seed, o.device)
     schedule = schedule.to(x.device)
     step = lambda i, t, x, eps: ddpm_step(schedule, x, t, eps, None, variance, o.clip_x0, g, o.dynamic_threshold)
@@ -192,7 +192,7 @@ def sampling_timesteps(
     return [int(t) for t in ts]
 
 # %% ../nbs/07_samplers.ipynb #4ae213e2
-@delegates(sampling_run)
+@delegates(shared_options)
 def ddim_sample(
     model:nn.Module,          # noise predictor, called as model(x, t)
     schedule:NoiseSchedule,   # the schedule it was trained with
@@ -200,11 +200,11 @@ def ddim_sample(
     steps:int=50,             # number of model calls (50 come close to DDPM's 1000)
     eta:float=0.0,            # 0: deterministic DDIM; 1: DDPM-like noise
     spacing:str='trailing',   # timestep spacing, see `sampling_timesteps`
-    **kwargs,                 # the options of `sampling_run`
+    **kwargs,                 # the options of `shared_options`
 ):
     "DDIM sampling (Song et al. 2021) in `steps` model calls; returns samples in [-1, 1]."
     if not 0 <= eta <= 1: raise ValueError(f"eta must lie in [0, 1], got {eta}")
-    o = sampling_run(**kwargs)
+    o = shared_options(**kwargs)
     ts = sampling_timesteps(schedule.noise_steps, steps, spacing)
     x, g = _start(model, shape, o.x_T, o.generator, o.seed, o.device)
     ab = schedule.alphas_cumprod64.tolist()
@@ -229,17 +229,17 @@ def dpm_timesteps(noise_steps:int, steps:int, spacing:str='trailing')->list:
         raise ValueError(f"steps must be an integer in [1, {noise_steps - 1}] for spacing {spacing!r}, got {steps!r}")
     return sampling_timesteps(noise_steps, steps + 1, spacing)[:-1]
 
-@delegates(sampling_run)
+@delegates(shared_options)
 def dpm_solver_sample(
     model:nn.Module,          # noise predictor, called as model(x, t)
     schedule:NoiseSchedule,   # the schedule it was trained with
     shape:tuple=None,         # shape of the batch of samples
     steps:int=20,             # number of model calls (10 to 25 are enough)
     spacing:str='trailing',   # timestep spacing, see `dpm_timesteps`
-    **kwargs,                 # the options of `sampling_run` (randomness: the starting noise only)
+    **kwargs,                 # the options of `shared_options` (randomness: the starting noise only)
 ):
     "DPM-Solver++(2M) (Lu et al. 2022) for noise-predicting models; returns samples in [-1, 1]."
-    o = sampling_run(**kwargs)
+    o = shared_options(**kwargs)
     ts = dpm_timesteps(schedule.noise_steps, steps, spacing)
     x, g = _start(model, shape, o.x_T, o.generator, o.seed, o.device)
     ab = schedule.alphas_cumprod64.tolist()
@@ -297,6 +297,12 @@ def sampler_options(sampler:str)->set:
     "The options sampler `sampler` takes (besides the model, the schedule, the shape and the randomness)."
     if sampler not in SAMPLERS: raise ValueError(f"sampler must be one of {list(SAMPLERS)}, got {sampler!r}")
     return set(inspect.signature(SAMPLERS[sampler]).parameters) - _COMMON
+
+def default_steps(sampler:str):
+    "The model calls `sampler` makes when no `steps` are given (None for 'ddpm', which takes every step)."
+    if sampler not in SAMPLERS: raise ValueError(f"sampler must be one of {list(SAMPLERS)}, got {sampler!r}")
+    p = inspect.signature(SAMPLERS[sampler]).parameters.get('steps')
+    return None if p is None else p.default
 
 def check_sampler_args(sampler:str, steps=None, noise_steps:int=None, **options):
     "Refuse, before any work, what `sampler` would not use or could not do."

@@ -318,7 +318,7 @@ class SampleGrids:
         every:int=None,       # steps between grids (None: only at the end)
         n:int=64,             # images per grid
         sampler:str='ddim',   # the sampler
-        steps:int=50,         # its model calls (not for 'ddpm')
+        steps:int=None,       # its model calls (None: the sampler's default; not for 'ddpm')
         seed:int=0,           # the seed of the fixed noise
         loggers:list=(),      # objects with log_images(key, images, step)
         **options,            # the sampler's options

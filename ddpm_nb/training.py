@@ -19,9 +19,9 @@ from .samplers import SAMPLERS, GraphedSampler, NoisePredictor, check_sampler_ar
 from .data import atomic_path, derive_seed, default_device, from_uint8
 
 # %% auto #0
-__all__ = ['RECIPES', 'unwrap', 'EMA', 'native_bf16', 'DiffusionProcess', 'as_images', 'Recipe', 'as_recipe', 'recipe_arguments',
-           'DiffusionProcessCIFAR', 'CheckpointError', 'save_checkpoint', 'read_ddpm_file', 'load_checkpoint',
-           'checkpoints', 'latest_checkpoint', 'load_latest']
+__all__ = ['RECIPES', 'unwrap', 'EMA', 'native_bf16', 'DiffusionProcess', 'as_images', 'differing_tensors', 'Recipe', 'as_recipe',
+           'recipe_arguments', 'DiffusionProcessCIFAR', 'CheckpointError', 'save_checkpoint', 'read_ddpm_file',
+           'load_checkpoint', 'checkpoints', 'latest_checkpoint', 'load_latest']
 
 # %% ../nbs/08_training.ipynb #a0466fdc
 def unwrap(model:nn.Module)->nn.Module:
@@ -281,6 +281,11 @@ def train_step(self:DiffusionProcess,
     if lo < -1.001 or hi > 1.001:
         raise ValueError(f"float images must be scaled to [-1, 1], got values in [{lo:.3g}, {hi:.3g}]")
     return self.fit_step(x0, check=True)[0][0].item()
+
+# %% ../nbs/08_training.ipynb #414e106f
+def differing_tensors(a:dict, b:dict)->list:
+    "The names of the tensors that differ between two state dicts (missing from one, or not bit-identical)."
+    return sorted(k for k in a.keys() | b.keys() if k not in a or k not in b or not torch.equal(a[k], b[k]))
 
 # %% ../nbs/08_training.ipynb #e766398d
 @patch(as_prop=True)
