@@ -7,7 +7,7 @@ differs costs under 1% of a step), and the row then trains for the steps that th
 the result does not depend on what else the machine did meanwhile. Each trained model draws 2,000 DPM-Solver++(2M)-20
 samples, scored with the offline classifier's features against the 10,000 test images (FID, KID), and the fraction
 of their pixels at exactly 255 is set beside the data's own. Writes one JSON file (rewritten after every row), which
-chapter 14 shows, with 8 samples of each row (uint8, base64); a stopped run continues where it stopped.
+chapter 15 shows, with 8 samples of each row (uint8, base64); a stopped run continues where it stopped.
 
     python bench/cpu_recipe.py --classifier ddpm_nb/weights/fashion-mnist-classifier.pt --minutes 5 \\
         --out bench/results/cpu_recipe.json
@@ -15,7 +15,8 @@ chapter 14 shows, with 8 samples of each row (uint8, base64); a stopped run cont
 import argparse, base64, json, platform, sys, time
 from pathlib import Path
 import torch
-from ddpm_nb.data import atomic_path, load_images, ImageBatches, to_uint8, save_image_grid
+from ddpm_nb.files import atomic_path
+from ddpm_nb.data import load_images, ImageBatches, to_uint8, save_image_grid
 from ddpm_nb.training import DiffusionProcess
 from ddpm_nb.trainer import fit
 from ddpm_nb.classifier import ClassifierFeatures
@@ -107,7 +108,7 @@ def main():
         t0 = time.time()
         x = process.sample(a.n, 'dpm', steps=20, seed=0)
         sample_s = time.time() - t0
-        s = compute_fid(x, ref, feats, inception_score=False)
+        s = compute_fid(x, ref, feats, isc=False)
         save_image_grid(x[:16], Path(a.runs) / f'{name}.png', nrow=16)
         row = dict(name=name, change=next(r[1] for r in ROWS if r[0] == name), builds_on=next(r[4] for r in ROWS
                    if r[0] == name), args={k: v for k, v in args.items()}, batch_size=bs, img_s=img_s, steps=steps,

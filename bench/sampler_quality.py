@@ -1,6 +1,6 @@
 """Sample quality against cost for a trained model: for each sampler and number of steps, FID and KID on the offline
 classifier's features against a reference set, beside the data-versus-data floor, with the model calls and the wall
-time per 1,000 samples. Writes one JSON file, which chapter 11 shows.
+time per 1,000 samples. Writes one JSON file, which chapter 12 shows.
 
     python bench/sampler_quality.py runs/fmnist --classifier runs/classifiers/fmnist.pt \\
         --ref fashion-mnist-test --train fashion-mnist-train --n 2000 --n-ddpm 500 --out bench/results/fmnist_samplers.json
@@ -8,7 +8,7 @@ time per 1,000 samples. Writes one JSON file, which chapter 11 shows.
 import argparse, json, platform, time
 from pathlib import Path
 import torch
-from ddpm_nb.data import atomic_path
+from ddpm_nb.files import atomic_path
 from ddpm_nb.training import DiffusionProcess
 from ddpm_nb.classifier import ClassifierFeatures
 from ddpm_nb.fid import fid_stats, compute_fid, generate_samples, reference_images
@@ -31,14 +31,14 @@ def main():
     sizes = dict(n=a.n, n_ddpm=a.n_ddpm)
     train = reference_images(a.train)
     floors = {n: compute_fid(train[torch.randperm(len(train), generator=torch.Generator().manual_seed(0))[:n]],
-                             ref, feats, inception_score=False) for n in sorted(set(sizes.values()))}
+                             ref, feats, isc=False) for n in sorted(set(sizes.values()))}
     rows = []
     for sampler, steps, options, size in ROWS:
         n, t0 = sizes[size], time.time()
         x = torch.cat(list(generate_samples(process, n, batch_size=a.batch_size, sampler=sampler, steps=steps or 50,
                                             seed=0, progress=False, **options)))
         seconds = time.time() - t0
-        s = compute_fid(x, ref, feats, inception_score=False)
+        s = compute_fid(x, ref, feats, isc=False)
         rows.append(dict(sampler=sampler, steps=steps, options=options, model_calls=steps or process.schedule.noise_steps,
                          n=n, fid=s['fid'], kid=s['kid'], kid_std=s['kid_std'], seconds_per_1000=seconds / n * 1000,
                          floor_fid=floors[n]['fid'], floor_kid=floors[n]['kid']))
