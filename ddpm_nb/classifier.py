@@ -80,6 +80,7 @@ def train_classifier(
     device = torch.device(device) if device is not None else default_device()
     N, C, H, W = data.images.shape
     if H != W: raise ValueError(f"images must be square, got {H}x{W}")
+    if batch_size > N: raise ValueError(f"batch_size {batch_size} is larger than the data set ({N} images)")
     g = torch.Generator(device).manual_seed(seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -121,9 +122,7 @@ _CLF_FORMAT = 'ddpm_nb.classifier'
 
 def save_classifier(clf:DomainClassifier, path)->Path:
     "Write a trained classifier (record, weights and metadata) atomically."
-    with atomic_path(path) as tmp:
-        torch.save(dict(format=_CLF_FORMAT, config=clf.config, state_dict=clf.state_dict(), meta=clf.meta), tmp)
-    return Path(path)
+    return save_torch(dict(format=_CLF_FORMAT, config=clf.config, state_dict=clf.state_dict(), meta=clf.meta), path)
 
 def load_classifier(path, device='cpu')->DomainClassifier:
     "Read a classifier written by `save_classifier`."

@@ -4,15 +4,16 @@
 
 # %% ../nbs/17_cli.ipynb #99264ff1
 from __future__ import annotations
-import argparse, json, math, os, sys, tempfile, time, warnings
+import argparse, json, math, os, re, sys, time, warnings
 from pathlib import Path
 import torch
 from fastcore.docments import docments
 from .config import init_args
-from .data import DATASETS, ImageBatches, load_images, to_uint8, save_pngs, save_image_grid
+from .data import DATASETS, default_device, ImageBatches, load_images, to_uint8, save_pngs, save_image_grid
 from .mnist_model import DiffusionModel
 from .training import DiffusionProcess, RECIPES, recipe_arguments
-from .trainer import fit, setup_distributed, TrainingInterrupted, RunLocked, SampleGrids
+from .trainer import fit, setup_distributed, TrainingInterrupted, SampleGrids
+from .files import DirLocked, atomic_path, check_writable
 from .samplers import SAMPLERS, sampler_options, default_steps
 from .fid import compute_fid, fid_stats, InceptionFeatures, generate_samples
 from .classifier import train_classifier, save_classifier, ClassifierFeatures
@@ -21,21 +22,34 @@ from .speed import speed_record, write_record, speed_table
 from .report import ReportUNet, ReportProcess, WandbLogger, REPORT_RECIPE
 
 # %% auto #0
-__all__ = ['ALL_RECIPES', 'option', 'parser', 'run', 'main']
+__all__ = ['ALL_RECIPES', 'option', 'parser', 'run', 'StoppedEarly', 'main']
 
 # %% ../nbs/17_cli.ipynb #ee190b3f
-def _int(lo:int):
+def _int(lo:int, hi:int=None):
     def parse(s):
         try: v = int(s)
         except ValueError: raise argparse.ArgumentTypeError(f"expected an integer, got {s!r}") from None
         if v < lo: raise argparse.ArgumentTypeError(f"must be at least {lo}, got {v}")
+        if hi is not None and v > hi: raise argparse.ArgumentTypeError(f"must be at most {hi}, got {v}")
         return v
     parse.__name__ = 'positive integer' if lo == 1 else f'integer >= {lo}'
     return parse
 
 def _ints(s:str)->list:
-    try: return [int(x) for x in s.split(',') if x.strip()]
+    try: v = [int(x) for x in s.split(',') if x.strip()]
     except ValueError: raise argparse.ArgumentTypeError(f"expected integers separated by commas, got {s!r}") from None
+    if not v or min(v) < 1: raise argparse.ArgumentTypeError(f"expected positive integers, got {s!r}")
+    return v
+
+def _device(s:str)->torch.device:
+    try: d = torch.device(s)
+    except (RuntimeError, ValueError): raise argparse.ArgumentTypeError(f"expected a device such as cpu, cuda or "
+                                                                         f"cuda:1, got {s!r}") from None
+    if d.type == 'cuda' and not torch.cuda.is_available():
+        raise argparse.ArgumentTypeError(f"{s}: no CUDA device is available here")
+    if d.type == 'cuda' and d.index is not None and d.index >= torch.cuda.device_count():
+        raise argparse.ArgumentTypeError(f"{s}: there are {torch.cuda.device_count()} CUDA devices")
+    return d
 
 _TYPES = {'int': _int(1), 'float': float, 'str': str, 'list': _ints, 'tuple': _ints}
 
@@ -59,8 +73,8 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 def _common(p, seed:str=None):
-    p.add_argument('--device', default=None, help='cuda, cuda:1, cpu ... (default: cuda if available)')
-    option(p, DiffusionProcess, 'seed', type=_int(0), help=seed)
+    p.add_argument('--device', type=_device, default=None, help='cuda, cuda:1, cpu ... (default: cuda if available)')
+    option(p, DiffusionProcess, 'seed', type=_int(0, 2**63 - 1), help=seed)
     p.add_argument('--quiet', action='store_true', help='no progress bars (default: progress bars)')
 
 def _data(p, default='fashion-mnist'):
@@ -185,21 +199,17 @@ def _train(a):
     t0 = time.time()
     hist = fit(process, batches, a.steps, out=a.out, ckpt_every=a.ckpt_every, keep_last=a.keep_last,
                log_every=a.log_every, resume=a.resume, allow_changes=a.change, time_limit=a.time_limit,
-               progress=not a.quiet, callbacks=callbacks, meta=dict(dataset=dataset, image_size=a.image_size))
+               progress=not a.quiet, callbacks=callbacks, meta=dict(dataset=dataset, image_size=H))
     for cb in callbacks[1:]: cb.finish()
     if rank == 0 and hist:
         print(f"step {process.step}: loss {hist[-1]['loss']:.4f}, {hist[-1]['img_per_s']:.0f} img/s, "
               f"{time.time() - t0:.0f}s; checkpoints, loss.csv, loss.png and samples/ in {a.out}")
+    if process.step < a.steps:
+        raise StoppedEarly(f"stopped by --time-limit at step {process.step} of {a.steps}, after saving a checkpoint; "
+                           "continue with --resume")
     return process
 
 # %% ../nbs/17_cli.ipynb #fec83fe6
-def _writable(path:Path):
-    "Fail now, naming the cause, if `path` (a file to be) cannot be written."
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=path.parent, prefix='.write-test-'); os.close(fd); os.unlink(name)
-    except OSError as e: raise OSError(e.errno, f"cannot write {path}: {e.strerror}") from None
-
 def _sample_parser(sub):
     s = sub.add_parser('sample', help='sample a checkpoint', description='Sample a checkpoint.',
                        epilog='example: ddpm_nb sample runs/fmnist --sampler dpm --steps 20 --n 64 --out samples.png')
@@ -215,7 +225,12 @@ def _sample_parser(sub):
 
 def _sample(a):
     opts, out = _sampler_args(a), Path(a.out)
-    _writable(out if out.suffix.lower() == '.png' else out / 'x.png')
+    if out.suffix.lower() == '.png': check_writable(out)
+    else:
+        held = sorted(p.name for p in out.glob('*.png') if re.fullmatch(r'\d{6,}\.png', p.name)) if out.is_dir() else []
+        if held: raise FileExistsError(f"{out} already holds samples ({held[0]} ...); write to a new directory, or "
+                                       "remove them first")
+        check_writable(out, folder=True)
     process = DiffusionProcess.from_checkpoint(a.checkpoint, device=a.device)
     imgs = process.sample(a.num_samples, a.sampler, steps=a.steps, seed=a.seed, batch_size=a.batch_size,
                           progress=not a.quiet, cuda_graph=a.cuda_graph, **opts)
@@ -269,7 +284,7 @@ def _reference(a):
 def _fid(a):
     rank, world, device = setup_distributed()
     opts = _sampler_args(a)
-    if a.json and rank == 0: _writable(Path(a.json))
+    if a.json and rank == 0: check_writable(a.json)
     process = DiffusionProcess.from_checkpoint(a.checkpoint, device=a.device or device)
     feats = _features(a, process.device)
     ref = fid_stats(_reference(a), feats, cache=None if a.no_cache else a.cache)
@@ -280,7 +295,8 @@ def _fid(a):
     res.update(checkpoint_step=process.step, sampler=a.sampler, ref=a.ref,
                steps=a.steps if a.steps is not None else default_steps(a.sampler))
     print(json.dumps(res, indent=2))
-    if a.json: Path(a.json).write_text(json.dumps(res, indent=2))
+    if a.json:
+        with atomic_path(a.json) as tmp: tmp.write_text(json.dumps(res, indent=2))
     return res
 
 # %% ../nbs/17_cli.ipynb #92f54ad0
@@ -298,7 +314,7 @@ def _classifier_parser(sub):
     _common(c, 'seed of the weights and the batches'); c.set_defaults(fn=_classifier)
 
 def _classifier(a):
-    _writable(Path(a.out))
+    check_writable(a.out)
     train = _load(a)
     test = _load(a, a.test_dataset or a.dataset, train=False) if a.test_dataset or a.dataset.lower() in DATASETS \
         else None
@@ -328,14 +344,17 @@ def _bench_parser(sub):
 
 def _bench(a):
     data = _load(a)
-    device = torch.device(a.device) if a.device else None
-    feats = _features(a, device or ('cuda' if torch.cuda.is_available() else 'cpu'))
+    device = a.device
+    feats = _features(a, device or default_device())
     ref = fid_stats(data, feats, cache=None if a.no_cache else a.cache)
     res = run_benchmark(a.arch, data, feats, ref, a.out or f'runs/bench/{a.arch}-{a.tier}', tier=a.tier,
                         steps=a.steps, n_samples=a.n_samples, batch_size=a.batch_size, device=device, seed=a.seed,
                         time_limit=a.time_limit, ddim_steps=a.ddim_steps, grid_samples=a.grid_samples,
                         progress=not a.quiet, precision=a.precision, compile=a.compile)
     print(json.dumps(res, indent=2))
+    if not res['done']:
+        raise StoppedEarly(f"stopped by --time-limit at step {res['steps']} of {res['target_steps']}, after saving a "
+                           "checkpoint; run the same command again to continue")
     return res
 
 # %% ../nbs/17_cli.ipynb #d89b99c9
@@ -359,8 +378,9 @@ def _speed(a):
 def parser()->argparse.ArgumentParser:
     "The `ddpm_nb` command line."
     p = _Parser(prog='ddpm_nb', description='Denoising diffusion models on MNIST- and CIFAR-10-sized images.',
-                epilog='Exit status: 0 done, 1 a failure of the machine (named), 2 a mistake in the command (named), '
-                       '130 or 143 stopped by SIGINT or SIGTERM after saving a checkpoint.')
+                epilog='Exit status: 0 done, 1 a failure of the machine (named: a full disk, no memory), 2 a mistake '
+                       'in the command (named), 3 stopped by --time-limit after saving a checkpoint, 130 or 143 '
+                       'stopped by SIGINT or SIGTERM after saving a checkpoint.')
     p.add_argument('--debug', action='store_true', help='show tracebacks (also DDPM_NB_DEBUG=1)')
     sub = p.add_subparsers(dest='command', required=True, parser_class=_Parser)
     for make in (_train_parser, _sample_parser, _fid_parser, _classifier_parser, _bench_parser, _speed_parser):
@@ -372,8 +392,14 @@ def run(argv=None):
     a = parser().parse_args(argv)
     return a.fn(a)
 
-_USER_ERRORS = (ValueError, FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError,
-                PermissionError, RunLocked, ImportError)
+class StoppedEarly(Exception):
+    "A command stopped by its time limit, with its work saved (exit status 3)."
+
+_USER_ERRORS = (ValueError, FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError, DirLocked,
+                ImportError)
+
+def _out_of_memory(e)->bool:
+    return isinstance(e, (MemoryError, torch.OutOfMemoryError)) or "can't allocate memory" in str(e)
 
 def main(argv=None):
     "Entry point of the `ddpm_nb` console script: one line per error, and an exit status."
@@ -385,9 +411,12 @@ def main(argv=None):
         sys.exit(code)
     try: run(argv)
     except TrainingInterrupted as e: fail(f"{e}; continue with --resume", 128 + e.signum)
+    except StoppedEarly as e: fail(str(e), 3)
     except KeyboardInterrupt: fail("interrupted", 130)
     except Exception as e:
-        if debug or not isinstance(e, (*_USER_ERRORS, OSError, FloatingPointError)): raise
+        if debug: raise
+        if _out_of_memory(e): fail(f"out of memory: {(str(e).splitlines() or [type(e).__name__])[0][:200]}", 1)
+        if not isinstance(e, (*_USER_ERRORS, OSError, FloatingPointError)): raise
         fail(f"error: {(str(e).splitlines() or [type(e).__name__])[0]}", 2 if isinstance(e, _USER_ERRORS) else 1)
 
 # %% ../nbs/17_cli.ipynb #84e4127d

@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_data.ipynb #d7ec7c66
 from __future__ import annotations
-import contextlib, gzip, hashlib, io, math, os, tarfile, zlib
+import contextlib, gzip, hashlib, io, math, os, tarfile, warnings, zlib
 from pathlib import Path
 from typing import NamedTuple
 import numpy as np
@@ -175,9 +175,12 @@ def _load_folder(path:Path, mode:str, image_size, cache_dir)->ImageData:
     cache = Path(cache_dir).expanduser() / f"{path.name}-{folder_cache_key(path, mode, image_size)}.npz" \
         if cache_dir else None
     if cache is not None and cache.exists():
-        with np.load(cache, allow_pickle=False) as z:
-            classes = [str(c) for c in z['classes']]
-            return ImageData(torch.from_numpy(z['images']), torch.from_numpy(z['labels']), classes)
+        try:
+            with np.load(cache, allow_pickle=False) as z:
+                classes = [str(c) for c in z['classes']]
+                return ImageData(torch.from_numpy(z['images']), torch.from_numpy(z['labels']), classes)
+        except Exception as e:            # a copy of ours that was cut short: decode again and replace it
+            warnings.warn(f"the decoded copy {cache} is damaged ({type(e).__name__}); decoding {path} again")
     data = _decode_folder(path, mode, image_size)
     if cache is not None:
         with atomic_path(cache) as tmp:

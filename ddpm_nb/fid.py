@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_fid.ipynb #a8ee8075
 from __future__ import annotations
-import contextlib, hashlib, json, shutil, time, warnings, zipfile
+import contextlib, hashlib, json, re, time, warnings, zipfile
 from pathlib import Path
 from typing import NamedTuple
 import numpy as np
@@ -173,7 +173,10 @@ class InceptionFeatures(FeatureExtractor):
                                         + how) from None
         with warnings.catch_warnings():
             warnings.simplefilter('ignore', FutureWarning)   # TorchScript is the format these weights come in
-            self.net = torch.jit.load(str(path), map_location=self.device).eval()
+            try: self.net = torch.jit.load(str(path), map_location=self.device).eval()
+            except Exception as e:
+                why = (str(e).strip().splitlines() or [type(e).__name__])[0][:80]
+                raise ValueError(f"{path} is not the TorchScript Inception network of clean-fid ({why}). " + how) from None
 
 # %% ../nbs/11_fid.ipynb #83be2ba3
 @patch
@@ -262,19 +265,28 @@ def _work_meta(process, n, batch_size, sampler, steps, seed, options)->dict:
                 steps=steps if sampler != 'ddpm' else process.schedule.noise_steps, seed=seed,
                 precision=process.precision, **{k: options[k] for k in sorted(options)})
 
+_WORK_FILE = re.compile(r'meta\.json|shard_\d{5,}\.npy')
+_PNG = re.compile(r'\d{6,}\.png')
+
 def _claim(work:Path, meta:dict, fresh:bool):
     "Make `work` hold the samples `meta` describes: refuse other samples, or discard them when `fresh`."
     mf = work / 'meta.json'
-    for tmp in work.rglob('.*.tmp*'): tmp.unlink()              # left by a writer that was killed
-    if fresh and work.exists():
-        for f in [mf, *work.glob('shard_*.npy')]: f.unlink()
-        shutil.rmtree(work / 'png', ignore_errors=True)
+    remove_temporaries(work, lambda n: bool(_WORK_FILE.fullmatch(n)))        # left by a writer that was killed
+    remove_temporaries(work / 'png', lambda n: bool(_PNG.fullmatch(n)))
+    shards = [f for f in work.glob('shard_*.npy') if _WORK_FILE.fullmatch(f.name)]
+    if fresh:
+        for f in shards + [p for p in (work / 'png').glob('*.png') if _PNG.fullmatch(p.name)]: f.unlink()
+        mf.unlink(missing_ok=True)            # last: until then it still describes whatever shards remain
+        shards = []
     if mf.exists():
         old = json.loads(mf.read_text())
         keys = sorted(set(old) | set(meta))
         diff = [f"{k}: {old.get(k)!r} -> {meta.get(k)!r}" for k in keys if old.get(k) != meta.get(k)]
         if diff: raise ValueError(f"{work} holds other samples ({'; '.join(diff)}); use another work directory, or "
                                   "fresh=True (--fresh) to discard them")
+    elif shards:
+        raise ValueError(f"{work} holds sample shards but no meta.json, so what made them is unknown; use another "
+                         "work directory, or fresh=True (--fresh) to discard them")
     with atomic_path(mf) as tmp: tmp.write_text(json.dumps(meta, indent=1))
 
 # %% ../nbs/11_fid.ipynb #61f52e2c
@@ -316,18 +328,21 @@ def generate_samples(
     work = Path(work_dir) if work_dir is not None else None
     if save_png and work is None: raise ValueError("save_png needs a work_dir")
     rank, world = dist_info()
-    if work is not None and rank == 0:
-        _claim(work, _work_meta(process, n, batch_size, sampler, steps, seed, options), fresh)
-    if world > 1: torch.distributed.barrier()
-    sizes = [min(batch_size, n - i) for i in range(0, n, batch_size)]
-    args = (work, save_png, batch_size, sampler, steps, seed, cuda_graph, options)
-    mine = [i for i in range(len(sizes)) if i % world == rank]
-    bar = progress_bar(mine) if progress and rank == 0 else mine
-    if world == 1:
-        for i in bar: yield _shard(process, i, sizes[i], *args)
-        return
-    made = {i: _shard(process, i, sizes[i], *args) for i in bar}
-    yield from _gather_shards(made, len(sizes), rank, world, work)
+    lock = DirLock(work, 'work directory', 'wait for it to finish, or use another work directory') \
+        if work is not None and rank == 0 else contextlib.nullcontext()
+    with lock:
+        if work is not None and rank == 0:
+            _claim(work, _work_meta(process, n, batch_size, sampler, steps, seed, options), fresh)
+        if world > 1: torch.distributed.barrier()
+        sizes = [min(batch_size, n - i) for i in range(0, n, batch_size)]
+        args = (work, save_png, batch_size, sampler, steps, seed, cuda_graph, options)
+        mine = [i for i in range(len(sizes)) if i % world == rank]
+        bar = progress_bar(mine) if progress and rank == 0 else mine
+        if world == 1:
+            for i in bar: yield _shard(process, i, sizes[i], *args)
+            return
+        made = {i: _shard(process, i, sizes[i], *args) for i in bar}
+        yield from _gather_shards(made, len(sizes), rank, world, work)
 
 # %% ../nbs/11_fid.ipynb #3af5213b
 def _gather_shards(made:dict, n_shards:int, rank:int, world:int, work:Path):
@@ -356,6 +371,9 @@ def compute_fid(
 )->dict:
     "FID (and KID and IS) of a model's samples or of a set of images against reference statistics."
     t0 = time.time()
+    if isinstance(source, DiffusionProcess) and isinstance(n, int) and n < (10 if isc else 2):
+        raise ValueError(f"n={n} is too few samples: FID needs at least 2" + (", and the Inception Score 10 (its "
+                         "splits)" if isc else ""))
     if isinstance(ref, FeatureStats): st = ref
     elif isinstance(ref, (str, Path)) and str(ref).endswith('.npz') and Path(ref).exists(): st = load_stats(ref)
     else: st = fid_stats(ref, features, root=root)

@@ -93,13 +93,13 @@ def check_writable(
     path,                # a file to be written, or a folder (`folder=True`)
     folder:bool=False,   # `path` is a folder to write files into
 )->Path:
-    "Fail now, naming the cause, if files cannot be written at `path`."
+    "Fail now, naming the cause, if files cannot be written at `path` (nothing is created)."
     path = Path(path)
     if not folder and path.is_dir(): raise IsADirectoryError(f"{path} is a directory; give the name of a file")
-    d = path if folder else path.parent
-    try:
-        d.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=d, prefix='.write-test-'); os.close(fd); os.unlink(name)
+    probe = path if folder else path.parent
+    while not probe.exists() and probe != probe.parent: probe = probe.parent    # where the missing folders would go
+    if not probe.is_dir(): raise NotADirectoryError(f"cannot write {path}: {probe} is not a directory")
+    try: fd, name = tempfile.mkstemp(dir=probe, prefix='.write-test-'); os.close(fd); os.unlink(name)
     except OSError as e: raise OSError(e.errno, f"cannot write {path}: {e.strerror}") from None
     return path
 

@@ -68,6 +68,8 @@ def _levels(self:DiffusionModel, kind, dims, res, attn, attention_levels, L)->nn
 @patch
 def _check_args(self:DiffusionModel, dims, channels, groups, attention_levels, layers_per_block):
     if len(dims) < 2: raise ValueError(f"hidden_dims needs at least 2 entries (a stem and a level), got {dims}")
+    if any(not isinstance(h, int) or h < 1 for h in dims):
+        raise ValueError(f"every entry of hidden_dims must be a positive integer, got {dims}")
     if any(h % groups for h in dims):
         raise ValueError(f"every entry of hidden_dims must be a multiple of the GroupNorm groups ({groups}), "
                          f"got {dims}")

@@ -70,9 +70,13 @@ def vgg19_conv4(
             raise FileNotFoundError(f"downloading VGG19 failed ({type(e).__name__}: {e}). " + how) from None
     path = Path(weights).expanduser() if weights is not None else cached
     if not path.exists(): raise FileNotFoundError(f"{path} does not exist. " + how)
-    sd = torch.load(path, map_location='cpu', weights_only=True)
-    sd = {k[len('features.'):] if k.startswith('features.') else k: v for k, v in sd.items()}
-    net.load_state_dict({k: v for k, v in sd.items() if k.split('.')[0].isdigit() and int(k.split('.')[0]) < 8})
+    try:
+        sd = torch.load(path, map_location='cpu', weights_only=True)
+        sd = {k[len('features.'):] if k.startswith('features.') else k: v for k, v in sd.items()}
+        net.load_state_dict({k: v for k, v in sd.items() if k.split('.')[0].isdigit() and int(k.split('.')[0]) < 8})
+    except Exception as e:          # weights_only: nothing in the file ran
+        why = (str(e).strip().splitlines() or [type(e).__name__])[0][:80]
+        raise ValueError(f"{path} is not a VGG19 state dict ({why}). " + how) from None
     return net.eval().requires_grad_(False)
 
 class PerceptualLoss(nn.Module):

@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_trainer.ipynb #91d45691
 from __future__ import annotations
-import contextlib, csv, json, math, os, signal, threading, time
+import contextlib, csv, json, math, os, re, signal, threading, time
 from pathlib import Path
 import torch
 from torch import Tensor
@@ -13,33 +13,32 @@ from .files import atomic_path, DirLock, remove_temporaries, check_writable
 from .data import ImageBatches, derive_seed, default_device, save_image_grid
 from .samplers import check_sampler_args
 from .training import (DiffusionProcess, save_checkpoint, load_checkpoint, load_latest, checkpoints,
-                              latest_checkpoint)
+                              latest_checkpoint, checkpoint_name)
 
 # %% auto #0
-__all__ = ['RunLocked', 'RunDir', 'TrainingInterrupted', 'StopSignals', 'run_differences', 'dist_info', 'write_history',
+__all__ = ['RunDir', 'TrainingInterrupted', 'StopSignals', 'run_differences', 'setting_names', 'dist_info', 'write_history',
            'plot_history', 'fit', 'SampleGrids', 'setup_distributed']
 
 # %% ../nbs/10_trainer.ipynb #d749e8a6
-class RunLocked(RuntimeError):
-    "Another process is writing to the run directory."
+_RUN_FILE = re.compile(r'run\.json|loss\.csv|loss\.png|ckpt_\d{8,}\.pt|step_\d{8,}\.png')
 
 class RunDir:
-    "The directory of one training run: locked while a process writes to it, holding only that run's files."
+    "The directory of one training run: locked while a process writes to it, holding one history of checkpoints."
     def __init__(self,
         path,                # the directory
-        resume:bool=False,   # the run in it may be continued (else it must hold no run yet)
+        resume=False,        # False: a new run; True: continue the newest checkpoint here; or the checkpoint to continue
         record:dict=None,    # what the run is (written to run.json)
     ):
         self.path, self.resume, self.record, self._lock = Path(path), resume, record or {}, None
 
     def __enter__(self):
-        try: self.path.mkdir(parents=True, exist_ok=True)
-        except OSError as e: raise OSError(e.errno, f"cannot create {self.path}: {e.strerror}") from None
-        self._acquire()
+        self.created = not self.path.exists()
+        self._lock = DirLock(self.path, 'run directory', 'wait for it to finish, or train into another directory')
+        self._lock.__enter__()
         try:
-            self._check_owner()
-            for f in self.path.rglob('.*.tmp*'): f.unlink()
-        except BaseException: self.__exit__(); raise
+            self._check_history()
+            for d in (self.path, self.path / 'samples'): remove_temporaries(d, lambda n: bool(_RUN_FILE.fullmatch(n)))
+        except BaseException: self.__exit__(True); raise
         return self
 
     def write_record(self):
@@ -47,28 +46,25 @@ class RunDir:
         with atomic_path(self.path / 'run.json') as tmp: tmp.write_text(json.dumps(self.record, indent=2))
 
     def __exit__(self, *exc):
-        if self._lock is not None: self._lock.close(); self._lock = None
+        if self._lock is not None: self._lock.__exit__(); self._lock = None
+        if exc and exc[0] and self.created and [p.name for p in self.path.iterdir()] == ['.lock']:
+            (self.path / '.lock').unlink(); self.path.rmdir()     # a run that wrote nothing leaves nothing
 
 # %% ../nbs/10_trainer.ipynb #05146d2e
 @patch
-def _acquire(self:RunDir):
-    import fcntl
-    f = open(self.path / '.lock', 'a+')
-    try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        f.seek(0); holder = f.read().strip() or 'another process'; f.close()
-        raise RunLocked(f"{self.path} is in use by {holder}; wait for it to finish, or train into another "
-                        "directory") from None
-    f.seek(0); f.truncate(); f.write(f"ddpm_nb (pid {os.getpid()})"); f.flush()
-    self._lock = f
-
-@patch
-def _check_owner(self:RunDir):
+def _check_history(self:RunDir):
+    "Refuse a start that would mix two histories of checkpoints in this directory."
     last = latest_checkpoint(self.path)
-    if self.resume or (last is None and not (self.path / 'run.json').exists()): return
-    what = f"a run whose latest checkpoint is {last.name}" if last else "a run (run.json)"
-    raise FileExistsError(f"{self.path} already holds {what}; continue it with resume (--resume), or start over "
-                          "in another directory (or delete this one)")
+    if last is None or self.resume is True: return
+    if self.resume is False:
+        raise FileExistsError(f"{self.path} already holds a run whose latest checkpoint is {last.name}; continue it "
+                              "with resume (--resume), or start over in another directory (or delete this one)")
+    src = Path(self.resume)
+    if src.resolve() == last.resolve(): return
+    where = (f"{src.name} is not its newest checkpoint ({last.name})" if src.resolve().parent == self.path.resolve()
+             else f"it already holds another run, whose latest checkpoint is {last.name}")
+    raise FileExistsError(f"{self.path}: {where}; continuing {src} there would mix two histories: continue it into a "
+                          "directory of its own (--out), or continue the newest checkpoint (--resume)")
 
 @patch
 def prune(self:RunDir, keep_last:int):
@@ -116,7 +112,13 @@ def run_differences(old:dict, new:dict, allow_changes=())->tuple:
         name = k.removeprefix('process.').removeprefix('data.')
         ok = not name.startswith('model.') and (name in allow_changes or name.rpartition('.')[2] in allow_changes)
         (allowed if ok else refused).append(f"{name}: {a.get(k)!r} -> {b.get(k)!r}")
-    return refused, allowed
+    return list(dict.fromkeys(refused)), list(dict.fromkeys(allowed))     # the process's and the data's seed: once
+
+def setting_names(record:dict)->set:
+    "The names of the settings of a run record that `allow_changes` may name."
+    names = {k.removeprefix('process.').removeprefix('data.') for k in _flat(record)}
+    return {n for n in names if not n.startswith('model.')} | {n.rpartition('.')[2] for n in names
+                                                                if not n.startswith('model.')}
 
 # %% ../nbs/10_trainer.ipynb #1e6d8625
 def _resume(process:DiffusionProcess, out, resume, record:dict, allow_changes)->list:
@@ -209,6 +211,10 @@ def fit(
                          f"{(process.channels, process.image_size, process.image_size)} images")
     record = dict(process=process.settings, data=dict(batch_size=data.batch_size, flip=data.flip, seed=data.seed,
                                                       **(meta or {})))
+    unknown = sorted(set(allow_changes) - setting_names(record))
+    if unknown: raise ValueError(f"allow_changes names no setting of this run: {', '.join(unknown)} (the settings: "
+                                 f"{', '.join(sorted(setting_names(record)))})")
+    if resume not in (True, False, None) and not Path(resume).is_file(): raise FileNotFoundError(f"no checkpoint at {resume}")
     cbs = list(callbacks) if rank == 0 else []
     for cb in cbs: getattr(cb, 'before_fit', lambda p: None)(process)
     about = dict(record, config=process.config, steps=steps)
@@ -267,7 +273,7 @@ def save(self:_Loop):
     self.check_finite()
     if self.rundir is None: return
     state = dict(self.p.state_dict(), run=self.record, history=self.history)
-    self.last_path = save_checkpoint(state, self.rundir.path / f'ckpt_{self.p.step:08d}.pt')
+    self.last_path = save_checkpoint(state, self.rundir.path / checkpoint_name(self.p.step))
     self.rundir.prune(self.keep_last)
     write_history(self.history, self.rundir.path)
     self._call('after_save', self.last_path)
@@ -334,6 +340,7 @@ class SampleGrids:
     def before_fit(self, process):
         check_sampler_args(self.sampler, self.steps if self.sampler != 'ddpm' else None,
                            process.schedule.noise_steps, **self.options)
+        check_writable(self.folder, folder=True)
 
     def after_step(self, process):
         if self.every and process.step % self.every == 0: self.draw(process)
