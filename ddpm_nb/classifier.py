@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_classifier.ipynb #5a27cd2c
 from __future__ import annotations
-import hashlib
+import hashlib, importlib.resources
 from pathlib import Path
 import torch
 import torch.nn.functional as F
@@ -17,8 +17,8 @@ from .training import read_ddpm_file
 from .fid import FeatureExtractor, resize_like_cleanfid
 
 # %% auto #0
-__all__ = ['DomainClassifier', 'classifier_input', 'train_classifier', 'classifier_accuracy', 'save_classifier',
-           'load_classifier', 'ClassifierFeatures']
+__all__ = ['WEIGHTS_DIR', 'SHIPPED_CLASSIFIERS', 'DomainClassifier', 'classifier_input', 'train_classifier',
+           'classifier_accuracy', 'save_classifier', 'classifier_path', 'load_classifier', 'ClassifierFeatures']
 
 # %% ../nbs/12_classifier.ipynb #f643be90
 def _conv_bn(i, o):
@@ -124,11 +124,24 @@ def save_classifier(clf:DomainClassifier, path)->Path:
     "Write a trained classifier (record, weights and metadata) atomically."
     return save_torch(dict(format=_CLF_FORMAT, config=clf.config, state_dict=clf.state_dict(), meta=clf.meta), path)
 
-def load_classifier(path, device='cpu')->DomainClassifier:
-    "Read a classifier written by `save_classifier`."
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"no classifier at {path}; train one with train_classifier / `ddpm_nb classifier`")
-    sd = read_ddpm_file(path, _CLF_FORMAT, 'classifier')
+# %% ../nbs/12_classifier.ipynb #1cd50d82
+WEIGHTS_DIR = Path(str(importlib.resources.files('ddpm_nb'))) / 'weights'   # the files that ship with the package
+SHIPPED_CLASSIFIERS = {'fashion-mnist': 'fashion-mnist-classifier.pt'}   # name -> file in WEIGHTS_DIR
+
+def classifier_path(classifier)->Path:
+    "The file of a shipped classifier's name, or `classifier` itself as a path."
+    return WEIGHTS_DIR / SHIPPED_CLASSIFIERS[classifier] if classifier in SHIPPED_CLASSIFIERS else Path(classifier)
+
+def load_classifier(
+    classifier,       # a name of SHIPPED_CLASSIFIERS, or the path of a file written by `save_classifier`
+    device='cpu',     # where to put it
+)->DomainClassifier:
+    "Read a classifier file (never runs code from it)."
+    path = classifier_path(classifier)
+    if not path.is_file():
+        raise FileNotFoundError(f"no classifier at {path}; train one with train_classifier / `ddpm_nb classifier`, or "
+                                f"use a shipped one: {', '.join(SHIPPED_CLASSIFIERS)}")
+    sd = read_ddpm_file(path, _CLF_FORMAT, 'classifier', required=('config', 'state_dict', 'meta'))
     clf = from_config(sd['config']); clf.load_state_dict(sd['state_dict']); clf.meta = sd['meta']
     return clf.to(device).eval()
 
@@ -136,7 +149,7 @@ def load_classifier(path, device='cpu')->DomainClassifier:
 class ClassifierFeatures(FeatureExtractor):
     "Penultimate features and softmax of a `DomainClassifier`: offline FID/KID and an Inception-Score analogue."
     def __init__(self,
-        classifier,          # a `DomainClassifier`, or the path of a classifier file
+        classifier,          # a `DomainClassifier`, a shipped classifier's name, or the path of a classifier file
         device=None,         # where to run it
         batch_size:int=500,  # images per forward pass
     ):

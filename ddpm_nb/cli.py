@@ -4,19 +4,20 @@
 
 # %% ../nbs/17_cli.ipynb #99264ff1
 from __future__ import annotations
-import argparse, json, math, os, re, sys, time, warnings
+import argparse, json, math, os, re, shlex, sys, time, warnings
 from pathlib import Path
 import torch
 from fastcore.docments import docments
 from .config import init_args
-from .data import DATASETS, default_device, ImageBatches, load_images, to_uint8, save_pngs, save_image_grid
+from .data import DATASETS, default_device, device_name, ImageBatches, load_images, to_uint8, save_pngs, save_image_grid
 from .mnist_model import DiffusionModel
-from .training import DiffusionProcess, RECIPES, recipe_arguments
+from .training import DiffusionProcess, RECIPES, recipe_arguments, load_latest, load_checkpoint
 from .trainer import fit, setup_distributed, TrainingInterrupted, SampleGrids
 from .files import DirLocked, atomic_path, check_writable
 from .samplers import SAMPLERS, sampler_options, default_steps
 from .fid import compute_fid, fid_stats, InceptionFeatures, generate_samples
-from .classifier import train_classifier, save_classifier, ClassifierFeatures
+from .classifier import train_classifier, save_classifier, ClassifierFeatures, SHIPPED_CLASSIFIERS
+from .pretrained import PRETRAINED, load_pretrained, export_model
 from .benchmark import run_benchmark, TIERS, BASELINES, BENCH_RECIPES
 from .speed import speed_record, write_record, speed_table
 from .report import ReportUNet, ReportProcess, WandbLogger, REPORT_RECIPE
@@ -199,7 +200,8 @@ def _train(a):
     t0 = time.time()
     hist = fit(process, batches, a.steps, out=a.out, ckpt_every=a.ckpt_every, keep_last=a.keep_last,
                log_every=a.log_every, resume=a.resume, allow_changes=a.change, time_limit=a.time_limit,
-               progress=not a.quiet, callbacks=callbacks, meta=dict(dataset=dataset, image_size=H))
+               progress=not a.quiet, callbacks=callbacks, meta=dict(dataset=dataset, image_size=H),
+               command=' '.join(['ddpm_nb', *map(shlex.quote, a.argv)]))
     for cb in callbacks[1:]: cb.finish()
     if rank == 0 and hist:
         print(f"step {process.step}: loss {hist[-1]['loss']:.4f}, {hist[-1]['img_per_s']:.0f} img/s, "
@@ -210,10 +212,18 @@ def _train(a):
     return process
 
 # %% ../nbs/17_cli.ipynb #fec83fe6
+_CHECKPOINT_HELP = ('a checkpoint file, a run directory (its newest checkpoint), or the name of a shipped model: '
+                    + ', '.join(PRETRAINED))
+
+def _process(checkpoint:str, device)->DiffusionProcess:
+    "The process of a checkpoint file, a run directory, or a shipped model's name (a path that exists wins)."
+    if checkpoint in PRETRAINED and not Path(checkpoint).exists(): return load_pretrained(checkpoint, device)
+    return DiffusionProcess.from_checkpoint(checkpoint, device=device)
+
 def _sample_parser(sub):
     s = sub.add_parser('sample', help='sample a checkpoint', description='Sample a checkpoint.',
                        epilog='example: ddpm_nb sample runs/fmnist --sampler dpm --steps 20 --n 64 --out samples.png')
-    s.add_argument('checkpoint', help='a checkpoint file, or a run directory (its newest checkpoint)')
+    s.add_argument('checkpoint', help=_CHECKPOINT_HELP)
     _sampling(s)
     option(s, DiffusionProcess.sample, 'num_samples', '--n')
     option(s, DiffusionProcess.sample, 'batch_size', type=_int(1))
@@ -231,7 +241,7 @@ def _sample(a):
         if held: raise FileExistsError(f"{out} already holds samples ({held[0]} ...); write to a new directory, or "
                                        "remove them first")
         check_writable(out, folder=True)
-    process = DiffusionProcess.from_checkpoint(a.checkpoint, device=a.device)
+    process = _process(a.checkpoint, a.device)
     imgs = process.sample(a.num_samples, a.sampler, steps=a.steps, seed=a.seed, batch_size=a.batch_size,
                           progress=not a.quiet, cuda_graph=a.cuda_graph, **opts)
     if out.suffix.lower() == '.png':
@@ -245,14 +255,22 @@ def _sample(a):
 def _scoring(p):
     p.add_argument('--features', choices=['auto', 'inception', 'classifier'], default='auto',
                    help='auto: Inception if its weights can be had, else the --classifier (default: auto)')
-    p.add_argument('--classifier', default=None, help='classifier file for the offline metric (ddpm_nb classifier)')
+    p.add_argument('--classifier', default=None, help='the offline metric\'s classifier: a file (ddpm_nb classifier) or '
+                   f"a shipped one's name, {', '.join(SHIPPED_CLASSIFIERS)} (default: the shipped classifier of the "
+                   "reference's data set when there is one, else none)")
     option(p, InceptionFeatures, 'weights', '--inception-weights', dest='inception_weights')
     option(p, InceptionFeatures, 'mode', choices=['clean', 'legacy_tensorflow'])
     option(p, fid_stats, 'cache', '--stats-cache')
 
+def _shipped_classifier(a):
+    "The shipped classifier of the data set the scores are against, if there is one."
+    ref = getattr(a, 'ref', None) or getattr(a, 'dataset', None) or ''
+    return next((n for n in SHIPPED_CLASSIFIERS if str(ref).lower().startswith(n)), None)
+
 def _features(a, device):
+    a.classifier = a.classifier or _shipped_classifier(a)
     if a.features == 'classifier' or (a.features == 'auto' and a.classifier and not a.inception_weights):
-        if not a.classifier: raise ValueError("--features classifier needs --classifier FILE (ddpm_nb classifier)")
+        if not a.classifier: raise ValueError("--features classifier needs --classifier FILE (ddpm_nb classifier) for this reference")
         return ClassifierFeatures(a.classifier, device)
     try: return InceptionFeatures(a.mode, a.inception_weights, device, download=True)
     except FileNotFoundError as e:
@@ -264,11 +282,11 @@ def _fid_parser(sub):
     f = sub.add_parser('fid', help='score a checkpoint: FID, KID and Inception Score',
                        description='Score a checkpoint against a reference set.',
                        epilog='example: ddpm_nb fid runs/fmnist --ref fashion-mnist-test --features classifier '
-                              '--classifier runs/classifiers/fmnist.pt --n 2000 --steps 20')
-    f.add_argument('checkpoint', help='a checkpoint file, or a run directory (its newest checkpoint)')
+                              '--n 2000 --sampler dpm')
+    f.add_argument('checkpoint', help=_CHECKPOINT_HELP)
     f.add_argument('--ref', default='cifar10-train', help='the reference: cifar10-train, fashion-mnist-test, ... or a '
                    'folder or archive (default: cifar10-train)')
-    option(f, compute_fid, 'n')
+    option(f, compute_fid, 'n', type=_int(10))
     _sampling(f)
     for k in ('batch_size', 'work_dir', 'fresh', 'save_png', 'cuda_graph'): option(f, generate_samples, k)
     f.add_argument('--json', default=None, help='also write the scores to this file (default: no file)')
@@ -285,7 +303,7 @@ def _fid(a):
     rank, world, device = setup_distributed()
     opts = _sampler_args(a)
     if a.json and rank == 0: check_writable(a.json)
-    process = DiffusionProcess.from_checkpoint(a.checkpoint, device=a.device or device)
+    process = _process(a.checkpoint, a.device or device)
     feats = _features(a, process.device)
     ref = fid_stats(_reference(a), feats, cache=None if a.no_cache else a.cache)
     res = compute_fid(process, ref, feats, n=a.n, sampler=a.sampler, steps=a.steps, batch_size=a.batch_size,
@@ -321,10 +339,51 @@ def _classifier(a):
     t0 = time.time()
     clf = train_classifier(train, a.steps, a.batch_size, a.lr, width=a.width, device=a.device, seed=a.seed,
                            test_data=test, progress=not a.quiet)
+    clf.meta['provenance'] = dict(command=' '.join(['ddpm_nb', *map(shlex.quote, a.argv)]), seconds=round(time.time() - t0),
+                                  device=device_name(a.device or default_device()), date=time.strftime('%Y-%m-%d'),
+                                  torch=torch.__version__)
     save_classifier(clf, a.out)
     acc = f"; test accuracy {clf.meta['test_accuracy']:.3f}" if 'test_accuracy' in clf.meta else ''
     print(f"classifier written to {a.out} after {time.time() - t0:.0f}s{acc}")
     return clf
+
+# %% ../nbs/17_cli.ipynb #9112f744
+def _export_parser(sub):
+    e = sub.add_parser('export', help='write a trained model as a small file to sample from',
+                       description='Write the sampling weights of a run, with where they come from, as a small file.',
+                       epilog='example: ddpm_nb export runs/fmnist --out fmnist.pt --score 2000')
+    e.add_argument('checkpoint', help='a checkpoint file, or a run directory (its newest checkpoint)')
+    e.add_argument('--out', required=True, help='the file to write; its provenance goes beside it, as .json')
+    option(e, export_model, 'half')
+    e.add_argument('--score', type=_int(0), default=0, help='score it on this many DPM-Solver++(2M)-20 samples '
+                   'against --ref, with the offline classifier, into its provenance (default: 0, no score)')
+    e.add_argument('--ref', default='fashion-mnist-test', help='the reference of the score (default: fashion-mnist-test)')
+    e.add_argument('--classifier', default=None, help="the classifier of the score (default: the reference's shipped one)")
+    _data(e, default=None); _common(e, 'seed of the scored samples'); e.set_defaults(fn=_export, features='classifier',
+                                                                                 inception_weights=None)
+
+def _export(a):
+    check_writable(a.out)
+    path = Path(a.checkpoint)
+    ckpt, sd = load_latest(path) if path.is_dir() else (path, load_checkpoint(path))
+    process = DiffusionProcess.from_checkpoint(ckpt, device=a.device)
+    run = json.loads((ckpt.parent / 'run.json').read_text()) if (ckpt.parent / 'run.json').is_file() else {}
+    hist = sd.get('history') or [{}]
+    prov = dict(commands=run.get('commands', []), dataset=run.get('data', {}).get('dataset'),
+                batch_size=run.get('data', {}).get('batch_size'), steps=process.step,
+                train_seconds=round(hist[-1].get('time', 0)), final_loss=hist[-1].get('loss'),
+                trained_on=run.get('device'), torch=torch.__version__,
+                exported_by=' '.join(['ddpm_nb', *map(shlex.quote, a.argv)]))
+    if a.score:
+        feats = _features(a, process.device)
+        ref = fid_stats(_reference(a), feats)
+        s = compute_fid(process, ref, feats, n=a.score, sampler='dpm', steps=20, seed=a.seed, isc=False,
+                        progress=not a.quiet)
+        prov['scores'] = dict(sampler='dpm', steps=20, ref=a.ref, scored_on=device_name(process.device),
+                              **{k: s[k] for k in ('n', 'fid', 'kid', 'kid_std', 'features')})
+    out = export_model(process, a.out, a.half, prov)
+    print(f"step {process.step} written to {out} ({out.stat().st_size / 2**20:.1f} MB) and {out.with_suffix('.json')}")
+    return prov
 
 # %% ../nbs/17_cli.ipynb #98df208d
 def _bench_parser(sub):
@@ -383,13 +442,16 @@ def parser()->argparse.ArgumentParser:
                        'stopped by SIGINT or SIGTERM after saving a checkpoint.')
     p.add_argument('--debug', action='store_true', help='show tracebacks (also DDPM_NB_DEBUG=1)')
     sub = p.add_subparsers(dest='command', required=True, parser_class=_Parser)
-    for make in (_train_parser, _sample_parser, _fid_parser, _classifier_parser, _bench_parser, _speed_parser):
+    for make in (_train_parser, _sample_parser, _fid_parser, _classifier_parser, _export_parser, _bench_parser,
+                 _speed_parser):
         make(sub)
     return p
 
 def run(argv=None):
     "Run a `ddpm_nb` command (`argv`: a list of words) and return its result (a process, samples, scores ...)."
+    argv = [str(w) for w in (sys.argv[1:] if argv is None else argv)]
     a = parser().parse_args(argv)
+    a.argv = argv
     return a.fn(a)
 
 class StoppedEarly(Exception):

@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_data.ipynb #d7ec7c66
 from __future__ import annotations
-import contextlib, gzip, hashlib, io, math, os, tarfile, warnings, zlib
+import contextlib, gzip, hashlib, io, math, os, platform, tarfile, warnings, zlib
 from pathlib import Path
 from typing import NamedTuple
 import numpy as np
@@ -14,9 +14,9 @@ from fastcore.basics import patch
 from .files import atomic_path
 
 # %% auto #0
-__all__ = ['DATASETS', 'DEBIAN_FASHION_MNIST', 'default_device', 'derive_seed', 'toy_run', 'synthetic_digits', 'ImageData',
-           'folder_cache_key', 'load_images', 'image_grid', 'show_images', 'save_image_grid', 'to_uint8', 'save_pngs',
-           'images_fingerprint', 'from_uint8', 'ImageBatches']
+__all__ = ['DATASETS', 'DEBIAN_FASHION_MNIST', 'default_device', 'derive_seed', 'device_name', 'toy_run', 'synthetic_digits',
+           'ImageData', 'folder_cache_key', 'load_images', 'image_grid', 'show_images', 'save_image_grid', 'to_uint8',
+           'save_pngs', 'images_fingerprint', 'from_uint8', 'ImageBatches']
 
 # %% ../nbs/07_data.ipynb #996ddf63
 def default_device()->torch.device:
@@ -26,6 +26,14 @@ def default_device()->torch.device:
 def derive_seed(*keys)->int:
     "A 63-bit seed from a few keys (numbers, strings)."
     return int.from_bytes(hashlib.blake2b(repr(keys).encode(), digest_size=8).digest(), 'little') >> 1
+
+def device_name(device)->str:
+    "A device's name, for records: the GPU's, or the CPU's and the threads torch uses there."
+    device = torch.device(device)
+    if device.type == 'cuda': return torch.cuda.get_device_name(device)
+    try: cpu = torch.cpu.get_capabilities().get('cpu_name')
+    except Exception: cpu = None
+    return f"cpu ({cpu or platform.machine()}, {torch.get_num_threads()} threads)"
 
 # %% ../nbs/07_data.ipynb #0e3991ab
 def toy_run()->bool:

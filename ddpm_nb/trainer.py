@@ -10,7 +10,7 @@ import torch
 from torch import Tensor
 from fastcore.basics import patch
 from .files import atomic_path, DirLock, remove_temporaries, check_writable
-from .data import ImageBatches, derive_seed, default_device, save_image_grid
+from .data import ImageBatches, derive_seed, default_device, device_name, save_image_grid
 from .samplers import check_sampler_args
 from .training import (DiffusionProcess, save_checkpoint, load_checkpoint, load_latest, checkpoints,
                               latest_checkpoint, checkpoint_name)
@@ -41,9 +41,13 @@ class RunDir:
         except BaseException: self.__exit__(True); raise
         return self
 
-    def write_record(self):
-        "Write what the run is to run.json (before any training, so an unwritable directory fails first)."
-        with atomic_path(self.path / 'run.json') as tmp: tmp.write_text(json.dumps(self.record, indent=2))
+    def write_record(self, command:str=None):
+        "Write what the run is to run.json, with the commands that made it (before any training: fail early)."
+        f, commands = self.path / 'run.json', []
+        if self.resume and f.is_file():                      # a file of this run: keep its earlier commands
+            with contextlib.suppress(ValueError, OSError): commands = list(json.loads(f.read_text()).get('commands', []))
+        record = dict(self.record, commands=commands + ([command] if command else []))
+        with atomic_path(f) as tmp: tmp.write_text(json.dumps(record, indent=2))
 
     def __exit__(self, *exc):
         if self._lock is not None: self._lock.__exit__(); self._lock = None
@@ -198,6 +202,7 @@ def fit(
     progress:bool=True,        # progress bar (with a live loss curve in notebooks)
     callbacks:list=(),         # objects with any of before_fit, after_step, after_log, after_save, after_fit
     meta:dict=None,            # more settings of the run (e.g. the data set's name) a resume must match
+    command:str=None,          # the command line that runs this (kept in run.json, with those of earlier sessions)
 )->list:                       # the history: one dict per log point
     "Train `process` on `data` up to step `steps`, with logs, atomic checkpoints and exact resumption."
     rank, world = dist_info()
@@ -217,11 +222,11 @@ def fit(
     if resume not in (True, False, None) and not Path(resume).is_file(): raise FileNotFoundError(f"no checkpoint at {resume}")
     cbs = list(callbacks) if rank == 0 else []
     for cb in cbs: getattr(cb, 'before_fit', lambda p: None)(process)
-    about = dict(record, config=process.config, steps=steps)
+    about = dict(record, config=process.config, steps=steps, device=device_name(process.device))
     rundir = RunDir(out, resume, about) if out is not None and rank == 0 else None
     with rundir or contextlib.nullcontext(), StopSignals() as signals:
         history = _resume(process, out, resume, record, allow_changes)
-        if rundir is not None: rundir.write_record()
+        if rundir is not None: rundir.write_record(command)
         loop = _Loop(process, data, steps, rundir, record, history, cbs, keep_last, world)
         path = loop.run(ckpt_every, log_every, time_limit, progress, signals)
     if signals.received: raise TrainingInterrupted(signals.received, process.step, path)
