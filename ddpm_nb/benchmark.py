@@ -15,7 +15,7 @@ from .config import Configurable
 from .mnist_model import DiffusionModel
 from .cifar_model import DiffusionModelCIFAR
 from .files import atomic_path
-from .data import ImageBatches, default_device
+from .data import ImageBatches, default_device, device_name
 from .training import Recipe, DiffusionProcess
 from .trainer import fit
 from .trainer import SampleGrids
@@ -145,7 +145,7 @@ def run_benchmark(
     cfg = process.model.config
     res = dict(arch=arch, tier=tier, widths=list(cfg.get('block_out_channels') or cfg['hidden_dims'][1:]),
                params=count_params(process.model), steps=process.step, target_steps=steps, batch_size=bs, ddim_steps=ddim_steps, done=process.step >= steps,
-               device=torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu',
+               device=device_name(device),
                date=time.strftime('%Y-%m-%d'))
     ips = [r['img_per_s'] for r in history[1:]] or [r['img_per_s'] for r in history]
     if ips: res['train_img_s'] = float(np.median(ips))

@@ -57,6 +57,7 @@ _TYPES = {'int': _int(1), 'float': float, 'str': str, 'list': _ints, 'tuple': _i
 def option(p:argparse.ArgumentParser, fn, name:str, flag:str=None, default=..., help:str=None, **kw):
     "Add `--flag` for parameter `name` of `fn`, with the type, default and help of the parameter."
     d = docments(fn, full=True)[name]
+    own = default is not ...                       # a default of the command line's own
     default = d['default'] if default is ... else default
     flag = flag or '--' + name.replace('_', '-')
     anno = d['anno'] if isinstance(d['anno'], str) else getattr(d['anno'], '__name__', '')
@@ -66,7 +67,9 @@ def option(p:argparse.ArgumentParser, fn, name:str, flag:str=None, default=..., 
         kw.setdefault('action', argparse.BooleanOptionalAction)
     elif 'type' not in kw and 'choices' not in kw: kw['type'] = _TYPES.get(anno, str)
     text = doc if 'default' in doc else f"{doc} (default: {shown})"
-    p.add_argument(flag, dest=kw.pop('dest', name), default=default, help=text, **kw)
+    action = p.add_argument(flag, dest=kw.pop('dest', name), default=default, help=text, **kw)
+    action.stands_for, action.own_default = (fn, name), own
+    return action
 
 # %% ../nbs/17_cli.ipynb #14f01934
 class _Parser(argparse.ArgumentParser):
@@ -220,6 +223,7 @@ def _process(checkpoint:str, device)->DiffusionProcess:
     if checkpoint in PRETRAINED and not Path(checkpoint).exists(): return load_pretrained(checkpoint, device)
     return DiffusionProcess.from_checkpoint(checkpoint, device=device)
 
+# %% ../nbs/17_cli.ipynb #5263f3e3
 def _sample_parser(sub):
     s = sub.add_parser('sample', help='sample a checkpoint', description='Sample a checkpoint.',
                        epilog='example: ddpm_nb sample runs/fmnist --sampler dpm --steps 20 --n 64 --out samples.png')
@@ -278,6 +282,7 @@ def _features(a, device):
         warnings.warn(f"{e}; scoring with the classifier features of {a.classifier} instead")
         return ClassifierFeatures(a.classifier, device)
 
+# %% ../nbs/17_cli.ipynb #079df615
 def _fid_parser(sub):
     f = sub.add_parser('fid', help='score a checkpoint: FID, KID and Inception Score',
                        description='Score a checkpoint against a reference set.',
@@ -293,7 +298,6 @@ def _fid_parser(sub):
     _data(f, default=None)
     _scoring(f); _common(f, 'seed of the samples'); f.set_defaults(fn=_fid)
 
-# %% ../nbs/17_cli.ipynb #079df615
 def _reference(a):
     name, _, split = a.ref.rpartition('-')
     if split in ('train', 'test') and name and not Path(a.ref).exists(): return _load(a, name, train=split == 'train')
@@ -440,7 +444,7 @@ def parser()->argparse.ArgumentParser:
                 epilog='Exit status: 0 done, 1 a failure of the machine (named: a full disk, no memory), 2 a mistake '
                        'in the command (named), 3 stopped by --time-limit after saving a checkpoint, 130 or 143 '
                        'stopped by SIGINT or SIGTERM after saving a checkpoint.')
-    p.add_argument('--debug', action='store_true', help='show tracebacks (also DDPM_NB_DEBUG=1)')
+    p.add_argument('--debug', action='store_true', help='show tracebacks (also DDPM_NB_DEBUG=1) (default: off)')
     sub = p.add_subparsers(dest='command', required=True, parser_class=_Parser)
     for make in (_train_parser, _sample_parser, _fid_parser, _classifier_parser, _export_parser, _bench_parser,
                  _speed_parser):
@@ -454,6 +458,7 @@ def run(argv=None):
     a.argv = argv
     return a.fn(a)
 
+# %% ../nbs/17_cli.ipynb #ffbc2095
 class StoppedEarly(Exception):
     "A command stopped by its time limit, with its work saved (exit status 3)."
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 from .files import atomic_path
+from .data import device_name
 from .blocks import count_params
 from .training import DiffusionProcess
 from .benchmark import BENCH_RECIPES
@@ -81,7 +82,7 @@ def speed_record(
     best = max(ours, key=lambda c: ours[c]['img_s'])
     flops = {r: train_flops(make(r, False), bs) for r in ('bench', 'bench-standard')}
     p_base, p_ours = make('bench-standard', compiled), make('bench', best)
-    rec = dict(device=torch.cuda.get_device_name(dev) if dev.type == 'cuda' else 'cpu', date=time.strftime('%Y-%m-%d'),
+    rec = dict(device=device_name(dev), date=time.strftime('%Y-%m-%d'),
                torch=torch.__version__, tier=tier, widths=list(widths or p_ours.model.hidden_dims[1:]),
                batch_size=bs, ddim_batch=ddim_batch, params=count_params(p_ours.model),
                baseline_params=count_params(p_base.model), step_flops=flops['bench'],

@@ -16,8 +16,8 @@ from .training import (DiffusionProcess, save_checkpoint, load_checkpoint, load_
                               latest_checkpoint, checkpoint_name)
 
 # %% auto #0
-__all__ = ['RunDir', 'TrainingInterrupted', 'StopSignals', 'run_differences', 'setting_names', 'dist_info', 'write_history',
-           'plot_history', 'fit', 'SampleGrids', 'setup_distributed']
+__all__ = ['RunDir', 'TrainingInterrupted', 'StopSignals', 'run_differences', 'setting_names', 'dist_info', 'plot_history',
+           'write_history', 'fit', 'SampleGrids', 'setup_distributed']
 
 # %% ../nbs/10_trainer.ipynb #d749e8a6
 _RUN_FILE = re.compile(r'run\.json|loss\.csv|loss\.png|ckpt_\d{8,}\.pt|step_\d{8,}\.png')
@@ -151,6 +151,7 @@ def dist_info()->tuple:
     if d.is_available() and d.is_initialized(): return d.get_rank(), d.get_world_size()
     return 0, 1
 
+# %% ../nbs/10_trainer.ipynb #673427c1
 def _check_positive(**kw):
     for k, (v, lo) in kw.items():
         if isinstance(v, bool) or not isinstance(v, int) or v < lo:
@@ -162,13 +163,6 @@ def _all_finite(process:DiffusionProcess)->bool:
                       *(v for s in process.optimizer.state.values() for v in s.values() if isinstance(v, Tensor))]
           if t.is_floating_point() and t.numel()]
     return bool(torch.stack(torch._foreach_norm(ts)).isfinite().all())
-
-def write_history(history:list, out:Path):
-    "Write the history as loss.csv and loss.png in `out`."
-    if not history: return
-    with atomic_path(out / 'loss.csv') as tmp, open(tmp, 'w', newline='') as f:
-        w = csv.DictWriter(f, fieldnames=list(history[0])); w.writeheader(); w.writerows(history)
-    plot_history(history, out / 'loss.png')
 
 # %% ../nbs/10_trainer.ipynb #88895d3a
 def plot_history(history:list, path=None, ax=None):
@@ -185,6 +179,13 @@ def plot_history(history:list, path=None, ax=None):
         with atomic_path(path) as tmp: (fig or ax.figure).savefig(tmp, dpi=100, bbox_inches='tight')
         plt.close(fig or ax.figure)
     return ax
+
+def write_history(history:list, out:Path):
+    "Write the history as loss.csv and loss.png in `out`."
+    if not history: return
+    with atomic_path(out / 'loss.csv') as tmp, open(tmp, 'w', newline='') as f:
+        w = csv.DictWriter(f, fieldnames=list(history[0])); w.writeheader(); w.writerows(history)
+    plot_history(history, out / 'loss.png')
 
 # %% ../nbs/10_trainer.ipynb #1372aa8e
 def fit(

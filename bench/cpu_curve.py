@@ -1,0 +1,61 @@
+"""Quality against CPU-minutes of a training run: every kept checkpoint of the run scored with DPM-Solver++(2M)-20.
+
+A checkpoint of step s stands for s x batch / img_s seconds of training on two quiet cores, where img_s is the
+recipe's throughput measured alone (bench/cpu_recipe.py measures it; pass it with --img-s), so the curve does not
+depend on what else the machine did while the run trained. Each point: 2,000 samples, FID and KID with the offline
+classifier's features against the 10,000 test images, and the fraction of pixels at exactly 255. Writes (and
+updates, under --label) one JSON file, which chapter 13 shows.
+
+    python bench/cpu_curve.py runs/fmnist-design --label mnist --img-s 260 --minutes 5,10,20,30,45,60 \\
+        --out bench/results/cpu_curve.json
+"""
+import argparse, base64, json, sys, time
+from pathlib import Path
+import torch
+from ddpm_nb.files import atomic_path
+from ddpm_nb.data import device_name, to_uint8
+from ddpm_nb.training import DiffusionProcess, checkpoints, load_checkpoint
+from ddpm_nb.classifier import ClassifierFeatures
+from ddpm_nb.fid import fid_stats, compute_fid
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p.add_argument('run', help='a run directory whose checkpoints were kept')
+    p.add_argument('--label', required=True, help='the name of this curve in the JSON file (e.g. the recipe)')
+    p.add_argument('--img-s', type=float, required=True, help="the recipe's measured training throughput, img/s")
+    p.add_argument('--minutes', default='5,10,20,30,45,60', help='the points to score, in minutes of training')
+    p.add_argument('--classifier', default='fashion-mnist', help='the offline classifier (default: the shipped one)')
+    p.add_argument('--n', type=int, default=2000, help='samples per point (default: 2000)')
+    p.add_argument('--out', default='bench/results/cpu_curve.json')
+    a = p.parse_args()
+    out = Path(a.out)
+    rec = json.loads(out.read_text()) if out.exists() else dict(runs={})
+    feats = ClassifierFeatures(a.classifier, 'cpu')
+    ref = fid_stats('fashion-mnist-test', feats)
+    ckpts = {load_checkpoint(c)['step']: c for c in checkpoints(a.run)}
+    run = json.loads((Path(a.run) / 'run.json').read_text())
+    bs = run['data']['batch_size']
+    cur = rec['runs'].setdefault(a.label, {})
+    cur.update(run=str(a.run), img_s=a.img_s, batch_size=bs, commands=run.get('commands', []),
+               process=run['process'], points=cur.get('points', []))
+    done = {pt['step'] for pt in cur['points']}
+    for m in [float(x) for x in a.minutes.split(',')]:
+        step = min(ckpts, key=lambda s: abs(s - m * 60 * a.img_s / bs))
+        if step in done: continue
+        process = DiffusionProcess.from_checkpoint(ckpts[step], device='cpu')
+        t0 = time.time()
+        x = process.sample(a.n, 'dpm', steps=20, seed=0)
+        s = compute_fid(x, ref, feats, isc=False)
+        cur['points'].append(dict(step=step, minutes=step * bs / a.img_s / 60, fid=s['fid'], kid=s['kid'],
+                                  kid_std=s['kid_std'], saturated=(to_uint8(x) == 255).float().mean().item(),
+                                  sample_seconds=time.time() - t0,
+                                  samples=base64.b64encode(to_uint8(x[:8]).numpy().tobytes()).decode()))
+        cur['points'].sort(key=lambda pt: pt['step']); done.add(step)
+        print(json.dumps({k: v for k, v in cur['points'][-1].items() if k != 'samples'}), flush=True)
+        rec.update(device=device_name('cpu'), date=time.strftime('%Y-%m-%d'), torch=torch.__version__,
+                   features=feats.name, n=a.n, sampler='dpm', steps=20, ref='fashion-mnist-test')
+        cur['command'] = 'python bench/cpu_curve.py ' + ' '.join(sys.argv[1:])
+        with atomic_path(out) as tmp: tmp.write_text(json.dumps(rec, indent=1))
+    print(f"written to {out}")
+
+if __name__ == '__main__': main()
