@@ -14,7 +14,8 @@ from pathlib import Path
 import torch
 from ddpm_nb.files import atomic_path
 from ddpm_nb.data import device_name, to_uint8
-from ddpm_nb.training import DiffusionProcess, checkpoints, load_checkpoint
+from ddpm_nb.files import checkpoints
+from ddpm_nb.training import DiffusionProcess, load_checkpoint
 from ddpm_nb.classifier import ClassifierFeatures
 from ddpm_nb.fid import fid_stats, compute_fid
 

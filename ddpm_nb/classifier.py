@@ -13,7 +13,7 @@ from fastprogress.fastprogress import progress_bar
 from .config import Configurable, from_config
 from .files import save_torch
 from .data import ImageData, default_device, from_uint8
-from .training import read_ddpm_file
+from .files import read_ddpm_file
 from .fid import FeatureExtractor, resize_like_cleanfid
 
 # %% auto #0

@@ -345,7 +345,7 @@ def _classifier(a):
                            test_data=test, progress=not a.quiet)
     clf.meta['provenance'] = dict(command=' '.join(['ddpm_nb', *map(shlex.quote, a.argv)]), seconds=round(time.time() - t0),
                                   device=device_name(a.device or default_device()), date=time.strftime('%Y-%m-%d'),
-                                  torch=torch.__version__)
+                                  torch=str(torch.__version__))
     save_classifier(clf, a.out)
     acc = f"; test accuracy {clf.meta['test_accuracy']:.3f}" if 'test_accuracy' in clf.meta else ''
     print(f"classifier written to {a.out} after {time.time() - t0:.0f}s{acc}")
@@ -376,7 +376,7 @@ def _export(a):
     prov = dict(commands=run.get('commands', []), dataset=run.get('data', {}).get('dataset'),
                 batch_size=run.get('data', {}).get('batch_size'), steps=process.step,
                 train_seconds=round(hist[-1].get('time', 0)), final_loss=hist[-1].get('loss'),
-                trained_on=run.get('device'), torch=torch.__version__,
+                trained_on=run.get('device'), torch=str(torch.__version__),
                 exported_by=' '.join(['ddpm_nb', *map(shlex.quote, a.argv)]))
     if a.score:
         feats = _features(a, process.device)

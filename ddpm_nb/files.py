@@ -4,13 +4,13 @@
 
 # %% ../nbs/06_files.ipynb #d7764be7
 from __future__ import annotations
-import contextlib, io, os, re, tempfile
+import contextlib, io, os, re, tempfile, textwrap, warnings
 from pathlib import Path
 import torch
 
 # %% auto #0
 __all__ = ['atomic_path', 'save_torch', 'remove_temporaries', 'DirLocked', 'DirLock', 'check_writable', 'free_memory',
-           'check_memory']
+           'check_memory', 'UnreadableFile', 'read_ddpm_file', 'checkpoint_name', 'checkpoints', 'latest_checkpoint']
 
 # %% ../nbs/06_files.ipynb #7719868a
 def _fsync(path:Path, directory:bool=False):
@@ -119,3 +119,48 @@ def check_memory(nbytes:int, device, what:str):
     if nbytes > free:
         raise MemoryError(f"{what} would need {nbytes / 2**30:.1f} GiB on {torch.device(device)}, more than the "
                           f"{free / 2**30:.1f} GiB free")
+
+# %% ../nbs/06_files.ipynb #d502eafd
+class UnreadableFile(ValueError):
+    "A file that is not a readable file of this library: damaged, foreign, or incomplete."
+
+def read_ddpm_file(
+    path,                 # a file written by this library with torch.save
+    fmt:str,              # the format it must declare (e.g. 'ddpm_nb.checkpoint')
+    what:str='checkpoint',# what it is, for the messages
+    map_location='cpu',   # where its tensors go
+    required:tuple=(),    # the entries it must hold
+)->dict:
+    "Read a file of tensors and plain data that this library wrote; never runs code from it."
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f"no {what} at {path}")
+    try:
+        with warnings.catch_warnings():             # torch's remarks about a foreign file: the error says it all
+            warnings.simplefilter('ignore')
+            sd = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as e:          # weights_only parsing runs no code: any failure means an unreadable file
+        msg = (str(e).splitlines() or [type(e).__name__])[0]
+        why = ('empty' if path.stat().st_size == 0 else 'it holds objects other than tensors and plain data'
+               if 'Weights only load failed' in msg else textwrap.shorten(msg, 100, placeholder=' ...'))
+        raise UnreadableFile(f"{path} is damaged or not a {what} ({why}); nothing in it was run") from None
+    if not isinstance(sd, dict) or sd.get('format') != fmt: raise UnreadableFile(f"{path} is not a ddpm_nb {what}")
+    missing = [k for k in required if k not in sd]
+    if missing: raise UnreadableFile(f"{path} is an incomplete {what}: it lacks {', '.join(missing)}")
+    return sd
+
+# %% ../nbs/06_files.ipynb #ef52a476
+_CKPT = re.compile(r'ckpt_(\d{8,})\.pt')
+
+def checkpoint_name(step:int)->str:
+    "The file name of the checkpoint of step `step`."
+    return f'ckpt_{step:08d}.pt'
+
+def checkpoints(out)->list:
+    "The checkpoints this library wrote in directory `out` (named `ckpt_<step>.pt`), by step."
+    found = [(int(m[1]), p) for p in Path(out).glob('ckpt_*.pt') if (m := _CKPT.fullmatch(p.name)) and p.is_file()]
+    return [p for _, p in sorted(found)]
+
+def latest_checkpoint(out)->Path:
+    "The checkpoint with the highest step in directory `out` (None if there is none)."
+    found = checkpoints(out)
+    return found[-1] if found else None

@@ -8,9 +8,9 @@ import json, time
 from pathlib import Path
 import torch
 from .config import from_config
-from .files import save_torch, atomic_path
+from .files import save_torch, atomic_path, read_ddpm_file
 from .data import device_name
-from .training import DiffusionProcess, read_ddpm_file
+from .training import DiffusionProcess
 from .classifier import WEIGHTS_DIR
 
 # %% auto #0

@@ -9,11 +9,11 @@ from pathlib import Path
 import torch
 from torch import Tensor
 from fastcore.basics import patch
-from .files import atomic_path, DirLock, remove_temporaries, check_writable
+from .files import (atomic_path, DirLock, remove_temporaries, check_writable, checkpoints, latest_checkpoint,
+                           checkpoint_name)
 from .data import ImageBatches, derive_seed, default_device, device_name, save_image_grid
 from .samplers import check_sampler_args
-from .training import (DiffusionProcess, save_checkpoint, load_checkpoint, load_latest, checkpoints,
-                              latest_checkpoint, checkpoint_name)
+from .training import DiffusionProcess, save_checkpoint, load_checkpoint, load_latest
 
 # %% auto #0
 __all__ = ['RunDir', 'TrainingInterrupted', 'StopSignals', 'run_differences', 'setting_names', 'dist_info', 'plot_history',

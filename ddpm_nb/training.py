@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_training.ipynb #d6f7ab25
 from __future__ import annotations
-import contextlib, copy, math, re, textwrap, warnings
+import contextlib, copy, math, textwrap, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 import torch
@@ -16,13 +16,13 @@ from .config import Configurable, from_config, init_args
 from .mnist_model import DiffusionModel
 from .cifar_model import DiffusionModelCIFAR
 from .samplers import SAMPLERS, GraphedSampler, NoisePredictor, check_sampler_args
-from .files import atomic_path, save_torch, check_memory
+from .files import (atomic_path, save_torch, check_memory, read_ddpm_file, UnreadableFile, checkpoints,
+                           latest_checkpoint)
 from .data import derive_seed, default_device, from_uint8
 
 # %% auto #0
 __all__ = ['RECIPES', 'unwrap', 'EMA', 'native_bf16', 'DiffusionProcess', 'as_images', 'differing_tensors', 'Recipe', 'as_recipe',
-           'recipe_arguments', 'DiffusionProcessCIFAR', 'CheckpointError', 'save_checkpoint', 'read_ddpm_file',
-           'load_checkpoint', 'checkpoint_name', 'checkpoints', 'latest_checkpoint', 'load_latest']
+           'recipe_arguments', 'DiffusionProcessCIFAR', 'save_checkpoint', 'load_checkpoint', 'load_latest']
 
 # %% ../nbs/09_training.ipynb #a0466fdc
 def unwrap(model:nn.Module)->nn.Module:
@@ -429,9 +429,6 @@ class DiffusionProcessCIFAR(DiffusionProcess):
                          device=device)
 
 # %% ../nbs/09_training.ipynb #40ad4ae3
-class CheckpointError(ValueError):
-    "A file that is not a readable checkpoint of this library."
-
 _FORMAT = 'ddpm_nb.checkpoint'
 
 def _rng_state(device)->dict:
@@ -464,31 +461,6 @@ def save_checkpoint(state:dict, path)->Path:
     "Write `state` to `path` atomically; a failed write (a full disk) names the file and leaves the old one."
     return save_torch(state, path)
 
-# %% ../nbs/09_training.ipynb #0e59a78d
-def read_ddpm_file(
-    path,                 # a file written by this library with torch.save
-    fmt:str=_FORMAT,      # the format it must declare
-    what:str='checkpoint',# what it is, for the messages
-    map_location='cpu',   # where its tensors go
-    required:tuple=(),    # the entries it must hold
-)->dict:
-    "Read a file of tensors and plain data that this library wrote; never runs code from it."
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"no {what} at {path}")
-    try:
-        with warnings.catch_warnings():             # torch's remarks about a foreign file: the error says it all
-            warnings.simplefilter('ignore')
-            sd = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as e:          # weights_only parsing runs no code: any failure means an unreadable file
-        msg = (str(e).splitlines() or [type(e).__name__])[0]
-        why = ('empty' if path.stat().st_size == 0 else 'it holds objects other than tensors and plain data'
-               if 'Weights only load failed' in msg else textwrap.shorten(msg, 100, placeholder=' ...'))
-        raise CheckpointError(f"{path} is damaged or not a {what} ({why}); nothing in it was run") from None
-    if not isinstance(sd, dict) or sd.get('format') != fmt: raise CheckpointError(f"{path} is not a ddpm_nb {what}")
-    missing = [k for k in required if k not in sd]
-    if missing: raise CheckpointError(f"{path} is an incomplete {what}: it lacks {', '.join(missing)}")
-    return sd
-
 # %% ../nbs/09_training.ipynb #930b1705
 _REQUIRED = ('process', 'step', 'model', 'ema', 'optimizer', 'gen', 'rng')
 
@@ -496,34 +468,17 @@ def load_checkpoint(path, map_location='cpu')->dict:
     "Read a checkpoint written by `save_checkpoint`; never runs code from the file."
     return read_ddpm_file(path, _FORMAT, 'checkpoint', map_location, _REQUIRED)
 
-# %% ../nbs/09_training.ipynb #ef52a476
-_CKPT = re.compile(r'ckpt_(\d{8,})\.pt')
-
-def checkpoint_name(step:int)->str:
-    "The file name of the checkpoint of step `step`."
-    return f'ckpt_{step:08d}.pt'
-
-def checkpoints(out)->list:
-    "The checkpoints this library wrote in directory `out` (named `ckpt_<step>.pt`), by step."
-    found = [(int(m[1]), p) for p in Path(out).glob('ckpt_*.pt') if (m := _CKPT.fullmatch(p.name)) and p.is_file()]
-    return [p for _, p in sorted(found)]
-
-def latest_checkpoint(out)->Path:
-    "The checkpoint with the highest step in directory `out` (None if there is none)."
-    found = checkpoints(out)
-    return found[-1] if found else None
-
 # %% ../nbs/09_training.ipynb #e6218d14
 def load_latest(out, map_location='cpu')->tuple:
     "The newest checkpoint in `out` and its state; an error names a damaged one and the newest intact one."
     found = checkpoints(out)
     if not found: raise FileNotFoundError(f"no checkpoint (ckpt_<step>.pt) in {out}")
     try: return found[-1], load_checkpoint(found[-1], map_location)
-    except CheckpointError as e:
+    except UnreadableFile as e:
         for older in reversed(found[:-1]):
-            with contextlib.suppress(CheckpointError): load_checkpoint(older); break
+            with contextlib.suppress(UnreadableFile): load_checkpoint(older); break
         else: older = None
-        raise CheckpointError(f"{e}; " + (f"the newest intact checkpoint is {older}: use it, or delete the damaged "
+        raise UnreadableFile(f"{e}; " + (f"the newest intact checkpoint is {older}: use it, or delete the damaged "
                                           "one" if older else "no intact checkpoint is left")) from None
 
 @patch(cls_method=True)
@@ -536,9 +491,9 @@ def from_checkpoint(cls:DiffusionProcess,
     path = Path(path)
     path, sd = load_latest(path) if path.is_dir() else (path, load_checkpoint(path))
     try: p = from_config(sd['process'], device=device, **changes)
-    except ValueError as e: raise CheckpointError(f"{path}: {e}") from None
+    except ValueError as e: raise UnreadableFile(f"{path}: {e}") from None
     try: p.load_state_dict(sd)
     except (KeyError, RuntimeError, ValueError) as e:
         why = textwrap.shorten((str(e).splitlines() or [type(e).__name__])[0], 100, placeholder=' ...')
-        raise CheckpointError(f"{path} does not fit the process it records ({why})") from None
+        raise UnreadableFile(f"{path} does not fit the process it records ({why})") from None
     return p

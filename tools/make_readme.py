@@ -1,5 +1,5 @@
 """Write README.md from nbs/index.ipynb: the notebook converted to Markdown, without nbdev's `#|` directives,
-with links to the chapters pointing into nbs/.
+with links to the chapters and images pointing into nbs/.
 
     python tools/make_readme.py
 """
@@ -17,5 +17,6 @@ for c in nb.cells:
         c.source = '\n'.join(lines)
 body, _ = MarkdownExporter().from_notebook_node(nb)
 body = re.sub(r'\]\((\d\d_[\w]+\.ipynb)\)', r'](nbs/\1)', body)
+body = re.sub(r'\]\((images/[\w.-]+)\)', r'](nbs/\1)', body)
 (root / 'README.md').write_text(body.strip() + '\n')
 print(f"wrote {root / 'README.md'}")
