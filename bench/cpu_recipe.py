@@ -54,7 +54,8 @@ def make(args, budget_steps=None, device='cpu'):
 
 def speed_key(args, bs)->str:
     "What the speed of a row depends on: the network, the precision and the batch size."
-    return f"{args.get('precision', 'auto')}, batch {bs}"
+    net = ''.join(f", {k} {args[k]}" for k in ('hidden_dims', 'layers_per_block') if k in args)
+    return f"{args.get('precision', 'auto')}, batch {bs}{net}"
 
 def throughput(args, bs)->float:
     "Images per second of the full training step (warm-up excluded, median of timed windows)."

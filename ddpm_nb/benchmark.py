@@ -136,7 +136,8 @@ def run_benchmark(
 )->dict:                         # the result (with 'done': False while training is not finished)
     "Train `arch` with the benchmark's recipe, resumably, then score it; writes `result.json` to `out`."
     name = 'bench' if arch == 'ours' else f'bench-{arch}'
-    if name not in BENCH_RECIPES: raise ValueError(f"unknown architecture {arch!r}: ours, cifar, " + ', '.join(BASELINES))
+    if name not in BENCH_RECIPES:
+        raise ValueError(f"unknown architecture {arch!r}: ours, cifar, " + ', '.join(BASELINES))
     out, device = Path(out), torch.device(device) if device is not None else default_device()
     bs = batch_size or BENCH_RECIPES[name].batch_size_for(tier)
     process = DiffusionProcess.from_recipe(BENCH_RECIPES[name], 32, 3, tier=tier, seed=seed, device=device, **changes)
@@ -144,7 +145,8 @@ def run_benchmark(
                   ckpt_every=1000, log_every=100, time_limit=time_limit, progress=progress)
     cfg = process.model.config
     res = dict(arch=arch, tier=tier, widths=list(cfg.get('block_out_channels') or cfg['hidden_dims'][1:]),
-               params=count_params(process.model), steps=process.step, target_steps=steps, batch_size=bs, ddim_steps=ddim_steps, done=process.step >= steps,
+               params=count_params(process.model), steps=process.step, target_steps=steps, batch_size=bs,
+               ddim_steps=ddim_steps, done=process.step >= steps,
                device=device_name(device),
                date=time.strftime('%Y-%m-%d'))
     ips = [r['img_per_s'] for r in history[1:]] or [r['img_per_s'] for r in history]

@@ -259,7 +259,7 @@ def _sample(a):
 def _scoring(p):
     p.add_argument('--features', choices=['auto', 'inception', 'classifier'], default='auto',
                    help='auto: Inception if its weights can be had, else the --classifier (default: auto)')
-    p.add_argument('--classifier', default=None, help='the offline metric\'s classifier: a file (ddpm_nb classifier) or '
+    p.add_argument('--classifier', default=None, help="the offline metric's classifier: a file (ddpm_nb classifier) or "
                    f"a shipped one's name, {', '.join(SHIPPED_CLASSIFIERS)} (default: the shipped classifier of the "
                    "reference's data set when there is one, else none)")
     option(p, InceptionFeatures, 'weights', '--inception-weights', dest='inception_weights')
@@ -274,7 +274,8 @@ def _shipped_classifier(a):
 def _features(a, device):
     a.classifier = a.classifier or _shipped_classifier(a)
     if a.features == 'classifier' or (a.features == 'auto' and a.classifier and not a.inception_weights):
-        if not a.classifier: raise ValueError("--features classifier needs --classifier FILE (ddpm_nb classifier) for this reference")
+        if not a.classifier:
+            raise ValueError("--features classifier needs --classifier FILE (ddpm_nb classifier) for this reference")
         return ClassifierFeatures(a.classifier, device)
     try: return InceptionFeatures(a.mode, a.inception_weights, device, download=True)
     except FileNotFoundError as e:
@@ -343,7 +344,8 @@ def _classifier(a):
     t0 = time.time()
     clf = train_classifier(train, a.steps, a.batch_size, a.lr, width=a.width, device=a.device, seed=a.seed,
                            test_data=test, progress=not a.quiet)
-    clf.meta['provenance'] = dict(command=' '.join(['ddpm_nb', *map(shlex.quote, a.argv)]), seconds=round(time.time() - t0),
+    clf.meta['provenance'] = dict(command=' '.join(['ddpm_nb', *map(shlex.quote, a.argv)]),
+                                  seconds=round(time.time() - t0),
                                   device=device_name(a.device or default_device()), date=time.strftime('%Y-%m-%d'),
                                   torch=str(torch.__version__))
     save_classifier(clf, a.out)
@@ -361,8 +363,10 @@ def _export_parser(sub):
     option(e, export_model, 'half')
     e.add_argument('--score', type=_int(0), default=0, help='score it on this many DPM-Solver++(2M)-20 samples '
                    'against --ref, with the offline classifier, into its provenance (default: 0, no score)')
-    e.add_argument('--ref', default='fashion-mnist-test', help='the reference of the score (default: fashion-mnist-test)')
-    e.add_argument('--classifier', default=None, help="the classifier of the score (default: the reference's shipped one)")
+    e.add_argument('--ref', default='fashion-mnist-test',
+                   help='the reference of the score (default: fashion-mnist-test)')
+    e.add_argument('--classifier', default=None,
+                   help="the classifier of the score (default: the reference's shipped one)")
     _data(e, default=None); _common(e, 'seed of the scored samples'); e.set_defaults(fn=_export, features='classifier',
                                                                                  inception_weights=None)
 

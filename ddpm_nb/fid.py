@@ -176,7 +176,8 @@ class InceptionFeatures(FeatureExtractor):
             try: self.net = torch.jit.load(str(path), map_location=self.device).eval()
             except Exception as e:
                 why = (str(e).strip().splitlines() or [type(e).__name__])[0][:80]
-                raise ValueError(f"{path} is not the TorchScript Inception network of clean-fid ({why}). " + how) from None
+                raise ValueError(f"{path} is not the TorchScript Inception network of clean-fid ({why}). "
+                                 + how) from None
 
 # %% ../nbs/11_fid.ipynb #83be2ba3
 @patch

@@ -60,7 +60,8 @@ BF16_PEAK_TFLOPS = {'H100': 790, 'H200': 790, 'A100': 312}  # dense bf16, by dev
 
 def _process(recipe, tier, device, compile, widths=None):
     changes = {} if widths is None else dict(block_out_channels=widths)
-    return DiffusionProcess.from_recipe(BENCH_RECIPES[recipe], 32, 3, tier=tier if widths is None else None, device=device,
+    return DiffusionProcess.from_recipe(BENCH_RECIPES[recipe], 32, 3, tier=tier if widths is None else None,
+                                        device=device,
                                         compile=compile, **changes)
 
 # %% ../nbs/15_speed.ipynb #9a64411b

@@ -26,7 +26,7 @@ class RunDir:
     "The directory of one training run: locked while a process writes to it, holding one history of checkpoints."
     def __init__(self,
         path,                # the directory
-        resume=False,        # False: a new run; True: continue the newest checkpoint here; or the checkpoint to continue
+        resume=False,        # False: a new run; True: continue the newest checkpoint here; or a checkpoint to continue
         record:dict=None,    # what the run is (written to run.json)
     ):
         self.path, self.resume, self.record, self._lock = Path(path), resume, record or {}, None
@@ -45,7 +45,7 @@ class RunDir:
         "Write what the run is to run.json, with the commands that made it (before any training: fail early)."
         f, commands = self.path / 'run.json', []
         if self.resume and f.is_file():                      # a file of this run: keep its earlier commands
-            with contextlib.suppress(ValueError, OSError): commands = list(json.loads(f.read_text()).get('commands', []))
+            with contextlib.suppress(ValueError, OSError): commands = json.loads(f.read_text()).get('commands', [])
         record = dict(self.record, commands=commands + ([command] if command else []))
         with atomic_path(f) as tmp: tmp.write_text(json.dumps(record, indent=2))
 
@@ -220,7 +220,8 @@ def fit(
     unknown = sorted(set(allow_changes) - setting_names(record))
     if unknown: raise ValueError(f"allow_changes names no setting of this run: {', '.join(unknown)} (the settings: "
                                  f"{', '.join(sorted(setting_names(record)))})")
-    if resume not in (True, False, None) and not Path(resume).is_file(): raise FileNotFoundError(f"no checkpoint at {resume}")
+    if resume not in (True, False, None) and not Path(resume).is_file():
+        raise FileNotFoundError(f"no checkpoint at {resume}")
     cbs = list(callbacks) if rank == 0 else []
     for cb in cbs: getattr(cb, 'before_fit', lambda p: None)(process)
     about = dict(record, config=process.config, steps=steps, device=device_name(process.device))

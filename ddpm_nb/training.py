@@ -91,7 +91,7 @@ class DiffusionProcess(Configurable):
         hidden_dims:list=None,      # widths of the default U-Net (default [32, 64, 128]); only without `model`
         noise_steps:int=1000,       # diffusion steps T
         prediction:str='eps',       # what the network predicts: 'eps' (the noise), 'v' (the velocity) or 'x0'
-        min_snr_gamma:float=None,   # weight each image's loss by min(SNR, gamma) / SNR, as for eps (None: equal weights)
+        min_snr_gamma:float=None,   # weight each image's loss by min(SNR, gamma) / SNR (as for eps; None: equal)
         optimizer:str='adam',       # 'adam' or 'adamw'
         lr:float=1e-4,              # learning rate (its peak, with warm-up or decay)
         warmup_steps:int=0,         # raise the learning rate linearly from 0 over this many steps
@@ -102,7 +102,7 @@ class DiffusionProcess(Configurable):
         ema_decay:float=None,       # keep an EMA of the weights for sampling (None: no EMA)
         ema_warmup:bool=False,      # the EMA's decay grows from 0.1 towards ema_decay (see `EMA`)
         loss_terms:dict=None,       # extra loss terms {name: (weight, fn(model, x0_hat, x0, image_weights))}
-        precision:str='auto',       # 'auto' (bf16 where the device computes it natively, else fp32), 'bf16', 'fp16', 'fp32'
+        precision:str='auto',       # 'auto' (bf16 where the device has it natively, else fp32), 'bf16', 'fp16', 'fp32'
         compile=False,              # torch.compile the training forward pass (True, or a mode: 'reduce-overhead')
         channels_last:bool=False,   # use the channels-last memory layout
         seed:int=0,                 # seed of the initial weights and of the training noise
@@ -313,7 +313,8 @@ def sample(self:DiffusionProcess,
     bs = batch_size or (min(num_samples, 128) if self.device.type == 'cpu' else num_samples)
     if not isinstance(bs, int) or bs < 1: raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     shape = (self.channels, self.image_size, self.image_size)
-    check_memory(4 * num_samples * math.prod(shape), self.device, f"{num_samples:,} samples of {'x'.join(map(str, shape))}")
+    check_memory(4 * num_samples * math.prod(shape), self.device,
+                 f"{num_samples:,} samples of {'x'.join(map(str, shape))}")
     if steps is not None and sampler != 'ddpm': options['steps'] = steps
     g = torch.Generator(self.device).manual_seed(seed) if seed is not None else None
     out = []
@@ -371,7 +372,8 @@ def as_recipe(recipe)->Recipe:
     if isinstance(recipe, Recipe): return recipe
     if recipe not in RECIPES:
         raise ValueError(f"unknown recipe {recipe!r}; the recipes of ddpm_nb.training are {', '.join(RECIPES)} (the "
-                         "benchmark's are BENCH_RECIPES in ddpm_nb.benchmark, the report's REPORT_RECIPE in ddpm_nb.report)")
+                         "benchmark's are BENCH_RECIPES in ddpm_nb.benchmark, the report's REPORT_RECIPE in "
+                         "ddpm_nb.report)")
     return RECIPES[recipe]
 
 def recipe_arguments(recipe)->tuple:
