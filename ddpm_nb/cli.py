@@ -10,6 +10,7 @@ import torch
 from fastcore.docments import docments
 from .config import init_args
 from .data import DATASETS, default_device, device_name, ImageBatches, load_images, to_uint8, save_pngs, save_image_grid
+from .schedules import PREDICTIONS
 from .mnist_model import DiffusionModel
 from .training import DiffusionProcess, RECIPES, recipe_arguments, load_latest, load_checkpoint
 from .trainer import fit, setup_distributed, TrainingInterrupted, SampleGrids
@@ -123,8 +124,8 @@ def _sampler_args(a, steps_flag='--steps')->dict:
 ALL_RECIPES = {**RECIPES, **BENCH_RECIPES, REPORT_RECIPE.name: REPORT_RECIPE}  # every recipe, by name
 
 _MODEL_OPTS = ['hidden_dims', 'dropout_p', 'base_dim']
-_PROCESS_OPTS = ['noise_steps', 'lr', 'weight_decay', 'grad_clip', 'ema_decay', 'precision', 'compile',
-                 'channels_last', 'perceptual', 'vgg_weights']
+_PROCESS_OPTS = ['noise_steps', 'prediction', 'min_snr_gamma', 'lr', 'warmup_steps', 'decay_steps', 'weight_decay',
+                 'grad_clip', 'ema_decay', 'ema_warmup', 'precision', 'compile', 'channels_last', 'perceptual', 'vgg_weights']
 
 def _recipe_changes(a)->dict:
     "The recipe arguments given on the command line, refused by name when the recipe does not take them."
@@ -174,7 +175,9 @@ def _train_parser(sub):
         fn = DiffusionProcess if k in init_args(DiffusionProcess) else ReportProcess
         kind = (dict(choices=['auto', 'on', 'off'], action='store') if k == 'perceptual' else
                 dict(choices=['auto', 'bf16', 'fp16', 'fp32']) if k == 'precision' else
-                dict(type=float) if k in ('lr', 'weight_decay', 'grad_clip', 'ema_decay') else {})
+                dict(choices=list(PREDICTIONS)) if k == 'prediction' else
+                dict(type=_int(0)) if k == 'warmup_steps' else
+                dict(type=float) if k in ('lr', 'weight_decay', 'grad_clip', 'ema_decay', 'min_snr_gamma') else {})
         option(t, fn, k, default=None, shown="the recipe's", **kind)
     t.add_argument('--wandb', choices=['online', 'offline'], default=None, help='also log to Weights & Biases '
                    '(default: off)')

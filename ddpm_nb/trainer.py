@@ -210,6 +210,9 @@ def fit(
     _check_positive(steps=(steps, 1), ckpt_every=(ckpt_every, 0), keep_last=(keep_last, 1),
                     log_every=(log_every, 1))
     if time_limit is not None and not time_limit >= 0: raise ValueError(f"time_limit must be >= 0, got {time_limit}")
+    if process.decay_steps is not None and steps > process.decay_steps:
+        raise ValueError(f"the learning rate has decayed to 0 at step {process.decay_steps} (decay_steps), before "
+                         f"the run's {steps} steps; give decay_steps of at least {steps}")
     if not isinstance(data, ImageBatches):
         data = ImageBatches(data, batch_size, process.device, seed=process.seed, rank=rank, world_size=world)
     if process.image_size and data.shape != (process.channels, process.image_size, process.image_size):
