@@ -37,6 +37,8 @@ ROWS = [
     ('min-snr', "min-SNR-5 loss weights", dict(min_snr_gamma=5.0), 64, 'v'),
     ('batch-128', "batches of 128", {}, 128, 'min-snr'),
     ('decay', "learning rate decayed to 0 at the end of the budget", dict(decay_steps='budget'), 64, 'min-snr'),
+    ('narrow', "a narrower U-Net, [16, 32, 64]: a quarter of the FLOPs", dict(hidden_dims=[16, 32, 64]), 64, 'min-snr'),
+    ('wide', "a wider U-Net, [48, 96, 192]", dict(hidden_dims=[48, 96, 192]), 64, 'min-snr'),
 ]
 
 def row_args(name)->tuple:
@@ -88,7 +90,9 @@ def main():
     rec.update(device=f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)",
                torch=torch.__version__, minutes=a.minutes, n=a.n, features=feats.name, ref='fashion-mnist-test',
                data_saturated=(data.images == 255).float().mean().item(),
-               command='python bench/cpu_recipe.py ' + ' '.join(sys.argv[1:]))
+               commands=list(dict.fromkeys([*rec.get('commands', []), *([rec['command']] if 'command' in rec else []),
+                                            'python bench/cpu_recipe.py ' + ' '.join(sys.argv[1:])])))
+    rec.pop('command', None)
     rows = {r['name']: r for r in rec.get('rows', [])}
     speeds = rec.setdefault('img_s', {})
     for name in names:                                   # every throughput first, while nothing else runs
