@@ -335,8 +335,8 @@ def _classifier_parser(sub):
                    "test split)")
     for k in ('steps', 'batch_size', 'width'): option(c, train_classifier, k)
     option(c, train_classifier, 'lr', type=float)
-    c.add_argument('--out', default='runs/classifiers/classifier.pt', help='the classifier file (default: '
-                   'runs/classifiers/classifier.pt)')
+    c.add_argument('--out', default='runs/classifiers/classifier.pt', help='the classifier file; what it is and how it '
+                   'was made go beside it, as .json (default: runs/classifiers/classifier.pt)')
     _common(c, 'seed of the weights and the batches'); c.set_defaults(fn=_classifier)
 
 def _classifier(a):
@@ -352,6 +352,7 @@ def _classifier(a):
                                   device=device_name(a.device or default_device()), date=time.strftime('%Y-%m-%d'),
                                   torch=str(torch.__version__))
     save_classifier(clf, a.out)
+    with atomic_path(Path(a.out).with_suffix('.json')) as tmp: tmp.write_text(json.dumps(clf.meta, indent=2))
     acc = f"; test accuracy {clf.meta['test_accuracy']:.3f}" if 'test_accuracy' in clf.meta else ''
     print(f"classifier written to {a.out} after {time.time() - t0:.0f}s{acc}")
     return clf

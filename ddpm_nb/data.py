@@ -97,17 +97,6 @@ def _missing(what, root, expected, hint):
     return FileNotFoundError(f"{what} not found under {root}. Put {' and '.join(expected)} there, or pass "
                              f"download=True where the internet is reachable. {hint}")
 
-def _load_cifar10(root:Path, train:bool, download:bool)->ImageData:
-    import torchvision.datasets as tvd
-    base = root / 'cifar-10-batches-py'
-    if not (base / 'batches.meta').exists() and not download:
-        raise _missing('CIFAR-10', root, [f"{base}/data_batch_1..5, test_batch and batches.meta"],
-                       "They come from https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz (extract it in "
-                       "root); an ImageFolder directory or .tar.gz of CIFAR-10 works too.")
-    ds = tvd.CIFAR10(str(root), train=train, download=download)
-    return ImageData(torch.from_numpy(ds.data).permute(0, 3, 1, 2).contiguous(), torch.tensor(ds.targets),
-                     list(ds.classes))
-
 def _load_mnist_like(name:str, roots:list, train:bool, download:bool)->ImageData:
     import torchvision.datasets as tvd
     cls_name = DATASETS[name]
@@ -122,6 +111,18 @@ def _load_mnist_like(name:str, roots:list, train:bool, download:bool)->ImageData
     images, labels = (_read_idx(f) for f in files)
     return ImageData(torch.from_numpy(images.copy())[:, None], torch.from_numpy(labels.astype(np.int64)),
                      list(getattr(tvd, cls_name).classes))
+
+# %% ../nbs/07_data.ipynb #4fe73ddf
+def _load_cifar10(root:Path, train:bool, download:bool)->ImageData:
+    import torchvision.datasets as tvd
+    base = root / 'cifar-10-batches-py'
+    if not (base / 'batches.meta').exists() and not download:
+        raise _missing('CIFAR-10', root, [f"{base}/data_batch_1..5, test_batch and batches.meta"],
+                       "They come from https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz (extract it in "
+                       "root); an ImageFolder directory or .tar.gz of CIFAR-10 works too.")
+    ds = tvd.CIFAR10(str(root), train=train, download=download)
+    return ImageData(torch.from_numpy(ds.data).permute(0, 3, 1, 2).contiguous(), torch.tensor(ds.targets),
+                     list(ds.classes))
 
 # %% ../nbs/07_data.ipynb #4aff5ab8
 _IMG_EXT = ('.png', '.jpg', '.jpeg', '.bmp', '.webp', '.gif', '.tif', '.tiff')
