@@ -79,8 +79,9 @@ def native_bf16(device)->bool:
     except Exception: return False
     return bool(caps.get('avx512_bf16') or caps.get('amx_bf16'))
 
+# %% ../nbs/09_training.ipynb #04a17ff9
 class DiffusionProcess(Configurable):
-    "Trains a noise-predicting model and samples from it; the defaults are the design's MNIST recipe."
+    "Trains a denoising network and samples from it; the defaults are the design's MNIST recipe."
     _config_ignore = ('device',)
     def __init__(self,
         model:nn.Module=None,       # the network (None: the design's U-Net from image_size, channels, hidden_dims)
