@@ -132,6 +132,7 @@ def run_benchmark(
     ddim_steps:int=50,           # DDIM steps of the score (the recipe's 50)
     grid_samples:int=64,         # images in the sample grid
     progress:bool=True,          # progress bars
+    command:str=None,            # the command that made the run, for the record
     **changes,                   # what the recipe leaves open: precision, compile, or widths for a toy run
 )->dict:                         # the result (with 'done': False while training is not finished)
     "Train `arch` with the benchmark's recipe, resumably, then score it; writes `result.json` to `out`."
@@ -147,8 +148,7 @@ def run_benchmark(
     res = dict(arch=arch, tier=tier, widths=list(cfg.get('block_out_channels') or cfg['hidden_dims'][1:]),
                params=count_params(process.model), steps=process.step, target_steps=steps, batch_size=bs,
                ddim_steps=ddim_steps, done=process.step >= steps,
-               device=device_name(device),
-               date=time.strftime('%Y-%m-%d'))
+               device=device_name(device), date=time.strftime('%Y-%m-%d'), command=command)
     ips = [r['img_per_s'] for r in history[1:]] or [r['img_per_s'] for r in history]
     if ips: res['train_img_s'] = float(np.median(ips))
     if res['done']: res.update(_score(process, features, ref, out, n_samples, ddim_steps, seed, grid_samples, progress))

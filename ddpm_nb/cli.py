@@ -421,7 +421,8 @@ def _bench(a):
     res = run_benchmark(a.arch, data, feats, ref, a.out or f'runs/bench/{a.arch}-{a.tier}', tier=a.tier,
                         steps=a.steps, n_samples=a.n_samples, batch_size=a.batch_size, device=device, seed=a.seed,
                         time_limit=a.time_limit, ddim_steps=a.ddim_steps, grid_samples=a.grid_samples,
-                        progress=not a.quiet, precision=a.precision, compile=a.compile)
+                        progress=not a.quiet, precision=a.precision, compile=a.compile,
+                        command=' '.join(['ddpm_nb', *map(shlex.quote, a.argv)]))
     print(json.dumps(res, indent=2))
     if not res['done']:
         raise StoppedEarly(f"stopped by --time-limit at step {res['steps']} of {res['target_steps']}, after saving a "
@@ -436,12 +437,14 @@ def _speed_parser(sub):
     option(s, speed_record, 'tier', choices=list(TIERS))
     option(s, speed_record, 'batch_size', type=_int(1), shown="the tier's")
     option(s, speed_record, 'ddim_batch')
+    option(s, speed_record, 'compile_modes')
     option(s, write_record, 'folder', '--out')
     s.add_argument('--device', default='cuda', help='where to measure (default: cuda)')
     s.set_defaults(fn=_speed)
 
 def _speed(a):
-    rec = speed_record(a.tier, a.device, a.batch_size, a.ddim_batch)
+    rec = speed_record(a.tier, a.device, a.batch_size, a.ddim_batch, a.compile_modes,
+                       command=' '.join(['ddpm_nb', *map(shlex.quote, a.argv)]))
     print(f"written to {write_record(rec, a.folder)}\n{speed_table(a.folder)}")
     return rec
 
@@ -484,8 +487,9 @@ def main(argv=None):
     def fail(msg, code):
         print(f"ddpm_nb {command}: {msg}", file=sys.stderr)
         sys.exit(code)
+    again = 'run the same command again' if command == 'bench' else 'continue with --resume'   # bench resumes itself
     try: run(argv)
-    except TrainingInterrupted as e: fail(f"{e}; continue with --resume", 128 + e.signum)
+    except TrainingInterrupted as e: fail(f"{e}; {again}", 128 + e.signum)
     except StoppedEarly as e: fail(str(e), 3)
     except KeyboardInterrupt: fail("interrupted", 130)
     except Exception as e:

@@ -37,7 +37,7 @@ def device_name(device)->str:
 
 # %% ../nbs/07_data.ipynb #0e3991ab
 def toy_run()->bool:
-    "Whether the GPU and long cells of the notebooks run at toy sizes on the CPU (environment variable DDPM_NB_TOY=1)."
+    "Whether the GPU and long cells run at toy sizes (DDPM_NB_TOY=1): on the CPU in CI, on a GPU as its smoke test."
     return os.environ.get('DDPM_NB_TOY') == '1'
 
 # %% ../nbs/07_data.ipynb #d7713c52

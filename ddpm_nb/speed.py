@@ -70,32 +70,36 @@ def speed_record(
     device='cuda',           # where to measure
     batch_size:int=None,     # training batch (default: the tier's)
     ddim_batch:int=1000,     # DDIM-50 batch
-    compile_modes=(False, True, 'max-autotune-no-cudagraphs'), # torch.compile modes to try (the baseline: False, True)
+    compile_modes:str='eager,default,max-autotune-no-cudagraphs', # torch.compile modes to try ('eager': none)
     widths:list=None,        # other widths than the tier's (for a smoke test)
+    command:str=None,        # the command that made the record
     **timing,                # warmup, windows, calls of `median_time`
 )->dict:
     "Speed of this library's U-Net and of the diffusers baseline at one tier, measured in one run."
-    dev, compiled = torch.device(device), True in compile_modes
+    modes = compile_modes.split(',')
+    if 'eager' not in modes: raise ValueError(f"compile modes {compile_modes!r} lack 'eager', the baseline's first")
+    dev, compiled = torch.device(device), 'default' in modes
     bs = batch_size or BENCH_RECIPES['bench'].batch_size_for(tier)
-    make = lambda recipe, mode: _process(recipe, tier, dev, mode, widths)
-    base = {c: train_throughput(make('bench-standard', c), bs, **timing) for c in (False, True) if c in compile_modes}
-    ours = {c: train_throughput(make('bench', c), bs, **timing) for c in compile_modes}
+    make = lambda recipe, mode: _process(recipe, tier, dev, {'eager': False, 'default': True}.get(mode, mode), widths)
+    base = {m: train_throughput(make('bench-standard', m), bs, **timing) for m in ('eager', 'default') if m in modes}
+    ours = {m: train_throughput(make('bench', m), bs, **timing) for m in modes}
     best = max(ours, key=lambda c: ours[c]['img_s'])
-    flops = {r: train_flops(make(r, False), bs) for r in ('bench', 'bench-standard')}
-    p_base, p_ours = make('bench-standard', compiled), make('bench', best)
-    rec = dict(device=device_name(dev), date=time.strftime('%Y-%m-%d'),
+    flops = {r: train_flops(make(r, 'eager'), bs) for r in ('bench', 'bench-standard')}
+    base_mode = 'default' if compiled else 'eager'
+    p_base, p_ours = make('bench-standard', base_mode), make('bench', best)
+    rec = dict(device=device_name(dev), date=time.strftime('%Y-%m-%d'), command=command,
                torch=torch.__version__, tier=tier, widths=list(widths or p_ours.model.hidden_dims[1:]),
                batch_size=bs, ddim_batch=ddim_batch, params=count_params(p_ours.model),
                baseline_params=count_params(p_base.model), step_flops=flops['bench'],
                baseline_step_flops=flops['bench-standard'])
-    rec.update(baseline_train_img_s_eager=base[False]['img_s'],
-               baseline_train_img_s_compiled=base[True]['img_s'] if compiled else None,
-               train_img_s=ours[best]['img_s'], train_mode=str(best),
-               train_img_s_by_mode={str(c): o['img_s'] for c, o in ours.items()},
+    rec.update(baseline_train_img_s_eager=base['eager']['img_s'],
+               baseline_train_img_s_compiled=base['default']['img_s'] if compiled else None,
+               train_img_s=ours[best]['img_s'], train_mode=best,
+               train_img_s_by_mode={m: o['img_s'] for m, o in ours.items()},
                peak_memory_gib=ours[best]['peak_memory_gib'],
-               baseline_peak_memory_gib=base[compiled]['peak_memory_gib'])
+               baseline_peak_memory_gib=base[base_mode]['peak_memory_gib'])
     rec['train_tflops'] = flops['bench'] * rec['train_img_s'] / bs / 1e12
-    rec['baseline_train_tflops'] = flops['bench-standard'] * base[compiled]['img_s'] / bs / 1e12
+    rec['baseline_train_tflops'] = flops['bench-standard'] * base[base_mode]['img_s'] / bs / 1e12
     peak = next((v for k, v in BF16_PEAK_TFLOPS.items() if k in rec['device']), None)
     rec['train_peak_fraction'] = rec['train_tflops'] / peak if peak else None
     key = 'baseline_ddim50_img_s_' + ('compiled' if compiled else 'eager')

@@ -372,7 +372,11 @@ def setup_distributed(backend:str=None)->tuple:
     world = int(os.environ.get('WORLD_SIZE', 1))
     if world == 1: return 0, 1, default_device()
     local = int(os.environ.get('LOCAL_RANK', 0))
-    if torch.cuda.is_available(): torch.cuda.set_device(local); device = torch.device('cuda', local)
+    if torch.cuda.is_available():
+        if local >= torch.cuda.device_count():
+            raise RuntimeError(f"process {local} of this machine has no GPU of its own ({torch.cuda.device_count()} "
+                               "here): start one process per GPU, or hide the GPUs (CUDA_VISIBLE_DEVICES=) for the CPU")
+        torch.cuda.set_device(local); device = torch.device('cuda', local)
     else: device = torch.device('cpu')
     if not torch.distributed.is_initialized():
         torch.distributed.init_process_group(backend or ('nccl' if device.type == 'cuda' else 'gloo'))

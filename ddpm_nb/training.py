@@ -286,8 +286,9 @@ def train_step(self:DiffusionProcess,
 
 # %% ../nbs/09_training.ipynb #414e106f
 def differing_tensors(a:dict, b:dict)->list:
-    "The names of the tensors that differ between two state dicts (missing from one, or not bit-identical)."
-    return sorted(k for k in a.keys() | b.keys() if k not in a or k not in b or not torch.equal(a[k], b[k]))
+    "The names of the tensors that differ between two state dicts (missing from one, or not bit-identical), on any devices."
+    same = lambda x, y: torch.equal(x, y.to(x.device))
+    return sorted(k for k in a.keys() | b.keys() if k not in a or k not in b or not same(a[k], b[k]))
 
 # %% ../nbs/09_training.ipynb #e766398d
 @patch(as_prop=True)
@@ -454,10 +455,16 @@ def load_state_dict(self:DiffusionProcess, sd:dict):
     if self.ema is not None and sd.get('ema'): self.ema.load_state_dict(sd['ema'])
     self.optimizer.load_state_dict(sd['optimizer'])
     if self.scaler is not None and sd.get('scaler'): self.scaler.load_state_dict(sd['scaler'])
-    self.gen.set_state(sd['gen'].cpu())
-    torch.set_rng_state(sd['rng']['cpu'])
-    if self.device.type == 'cuda' and 'cuda' in sd['rng']: torch.cuda.set_rng_state(sd['rng']['cuda'], self.device)
     self.step = sd['step']
+    gen = sd['gen'].cpu()
+    if gen.numel() == self.gen.get_state().numel(): self.gen.set_state(gen)
+    else:   # saved on another kind of device, whose generator's stream cannot continue here: a new one, by step
+        warnings.warn(f"resumed on {self.device.type} from a checkpoint made on another kind of device: the training "
+                      "noise from here on differs from an uninterrupted run's")
+        self.gen.manual_seed(derive_seed(self.seed, 'train', self.step))
+    torch.set_rng_state(sd['rng']['cpu'].cpu())
+    if self.device.type == 'cuda' and 'cuda' in sd['rng']:
+        torch.cuda.set_rng_state(sd['rng']['cuda'].cpu(), self.device)
 
 # %% ../nbs/09_training.ipynb #dcb29e2a
 def save_checkpoint(state:dict, path)->Path:
