@@ -22,6 +22,11 @@ ROWS = [('ddpm', None, {}, 'n_ddpm', None), ('dpm', 20, {}, 'n_ddpm', None), ('d
         ('dpm', 20, {}, 'n', None), ('dpm', 10, {}, 'n', None), ('dpm', 20, {}, 'n', 'fp32'),
         ('dpm', 20, {'clip_x0': False}, 'n', None)]
 
+def row_name(sampler, steps, options, size, precision)->str:
+    "A row's name for --rows: sampler-steps, then -unclipped, -fp32, and @ddpm for the DDPM rows' sample count."
+    return (f"{sampler}-{steps or 1000}" + ('-unclipped' if options else '') + (f'-{precision}' if precision else '')
+            + ('@ddpm' if size == 'n_ddpm' else ''))
+
 def load(model, precision=None):
     changes = {} if precision is None else dict(precision=precision)
     if model in PRETRAINED and not Path(model).exists(): return load_pretrained(model, 'cpu', **changes)
@@ -35,8 +40,13 @@ def main():
     p.add_argument('--n', type=int, default=2000); p.add_argument('--n-ddpm', type=int, default=1000,
                                                                    help='samples of the DDPM rows (0: none)')
     p.add_argument('--batch-size', type=int, default=500)
+    p.add_argument('--rows', default=None, help='the rows to measure, by name, separated by commas (default: all): '
+                   + ', '.join(row_name(*r) for r in ROWS))
     p.add_argument('--out', default='bench/results/fmnist_samplers.json')
     a = p.parse_args()
+    names = [row_name(*r) for r in ROWS]
+    wanted = names if a.rows is None else a.rows.split(',')
+    if set(wanted) - set(names): p.error(f"unknown rows {sorted(set(wanted) - set(names))}; the rows are {names}")
     process = load(a.model)
     feats = ClassifierFeatures(a.classifier, process.device)
     ref = fid_stats(a.ref, feats)
@@ -47,7 +57,7 @@ def main():
     rows = []
     for sampler, steps, options, size, precision in ROWS:
         n = sizes[size]
-        if not n: continue
+        if not n or row_name(sampler, steps, options, size, precision) not in wanted: continue
         proc = process if precision is None else load(a.model, precision)
         t0 = time.time()
         x = torch.cat(list(generate_samples(proc, n, batch_size=a.batch_size, sampler=sampler, steps=steps, seed=0,

@@ -286,7 +286,7 @@ def train_step(self:DiffusionProcess,
 
 # %% ../nbs/09_training.ipynb #414e106f
 def differing_tensors(a:dict, b:dict)->list:
-    "The names of the tensors that differ between two state dicts (missing from one, or not bit-identical), on any devices."
+    "Names of the tensors that differ between two state dicts (missing from one, or not bit-identical; any devices)."
     same = lambda x, y: torch.equal(x, y.to(x.device))
     return sorted(k for k in a.keys() | b.keys() if k not in a or k not in b or not same(a[k], b[k]))
 
