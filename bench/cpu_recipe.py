@@ -88,7 +88,7 @@ def main():
     feats = ClassifierFeatures(a.classifier, 'cpu')
     ref = fid_stats('fashion-mnist-test', feats)
     rec.update(device=f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)",
-               torch=torch.__version__, minutes=a.minutes, n=a.n, features=feats.name, ref='fashion-mnist-test',
+               date=time.strftime('%Y-%m-%d'), torch=torch.__version__, minutes=a.minutes, n=a.n, features=feats.name, ref='fashion-mnist-test',
                data_saturated=(data.images == 255).float().mean().item(),
                commands=list(dict.fromkeys([*rec.get('commands', []), *([rec['command']] if 'command' in rec else []),
                                             'python bench/cpu_recipe.py ' + ' '.join(sys.argv[1:])])))
