@@ -142,7 +142,8 @@ def read_ddpm_file(
         msg = (str(e).splitlines() or [type(e).__name__])[0]
         why = ('empty' if path.stat().st_size == 0 else 'it holds objects other than tensors and plain data'
                if 'Weights only load failed' in msg else textwrap.shorten(msg, 100, placeholder=' ...'))
-        raise UnreadableFile(f"{path} is damaged or not a {what} ({why}); nothing in it was run") from None
+        article = 'an' if what[0] in 'aeiou' else 'a'
+        raise UnreadableFile(f"{path} is damaged or not {article} {what} ({why}); nothing in it was run") from None
     if not isinstance(sd, dict) or sd.get('format') != fmt: raise UnreadableFile(f"{path} is not a ddpm_nb {what}")
     missing = [k for k in required if k not in sd]
     if missing: raise UnreadableFile(f"{path} is an incomplete {what}: it lacks {', '.join(missing)}")
