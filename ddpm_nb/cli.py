@@ -77,6 +77,10 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
+def _command(a)->str:
+    "The command line that was run, as a shell would read it back: for the records of what it made."
+    return ' '.join(['ddpm_nb', *map(shlex.quote, a.argv)])
+
 def _common(p, seed:str=None):
     p.add_argument('--device', type=_device, default=None, help='cuda, cuda:1, cpu ... (default: cuda if available)')
     option(p, DiffusionProcess, 'seed', type=_int(0, 2**63 - 1), help=seed)
@@ -207,7 +211,7 @@ def _train(a):
     hist = fit(process, batches, a.steps, out=a.out, ckpt_every=a.ckpt_every, keep_last=a.keep_last,
                log_every=a.log_every, resume=a.resume, allow_changes=a.change, time_limit=a.time_limit,
                progress=not a.quiet, callbacks=callbacks, meta=dict(dataset=dataset, image_size=H),
-               command=' '.join(['ddpm_nb', *map(shlex.quote, a.argv)]))
+               command=_command(a))
     for cb in callbacks[1:]: cb.finish()
     if rank == 0 and hist:
         print(f"step {process.step}: loss {hist[-1]['loss']:.4f}, {hist[-1]['img_per_s']:.0f} img/s, "
@@ -347,7 +351,7 @@ def _classifier(a):
     t0 = time.time()
     clf = train_classifier(train, a.steps, a.batch_size, a.lr, width=a.width, device=a.device, seed=a.seed,
                            test_data=test, progress=not a.quiet)
-    clf.meta['provenance'] = dict(command=' '.join(['ddpm_nb', *map(shlex.quote, a.argv)]),
+    clf.meta['provenance'] = dict(command=_command(a),
                                   seconds=round(time.time() - t0),
                                   device=device_name(a.device or default_device()), date=time.strftime('%Y-%m-%d'),
                                   torch=str(torch.__version__))
@@ -385,7 +389,7 @@ def _export(a):
                 batch_size=run.get('data', {}).get('batch_size'), steps=process.step,
                 train_seconds=round(hist[-1].get('time', 0)), final_loss=hist[-1].get('loss'),
                 trained_on=run.get('device'), torch=str(torch.__version__),
-                exported_by=' '.join(['ddpm_nb', *map(shlex.quote, a.argv)]))
+                exported_by=_command(a))
     if a.score:
         feats = _features(a, process.device)
         ref = fid_stats(_reference(a), feats)
@@ -422,7 +426,7 @@ def _bench(a):
                         steps=a.steps, n_samples=a.n_samples, batch_size=a.batch_size, device=device, seed=a.seed,
                         time_limit=a.time_limit, ddim_steps=a.ddim_steps, grid_samples=a.grid_samples,
                         progress=not a.quiet, precision=a.precision, compile=a.compile,
-                        command=' '.join(['ddpm_nb', *map(shlex.quote, a.argv)]))
+                        command=_command(a))
     print(json.dumps(res, indent=2))
     if not res['done']:
         raise StoppedEarly(f"stopped by --time-limit at step {res['steps']} of {res['target_steps']}, after saving a "
@@ -444,7 +448,7 @@ def _speed_parser(sub):
 
 def _speed(a):
     rec = speed_record(a.tier, a.device, a.batch_size, a.ddim_batch, a.compile_modes,
-                       command=' '.join(['ddpm_nb', *map(shlex.quote, a.argv)]))
+                       command=_command(a))
     print(f"written to {write_record(rec, a.folder)}\n{speed_table(a.folder)}")
     return rec
 
