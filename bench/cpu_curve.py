@@ -3,17 +3,19 @@
 A checkpoint of step s stands for s x batch / img_s seconds of training on two quiet cores, where img_s is the
 recipe's throughput measured alone (bench/cpu_recipe.py measures it; pass it with --img-s), so the curve does not
 depend on what else the machine did while the run trained. Each point: 2,000 samples, FID and KID with the offline
-classifier's features against the 10,000 test images, and the fraction of pixels at exactly 255. Writes (and
-updates, under --label) one JSON file, which chapter 13 shows.
+classifier's features against the 10,000 test images, the fraction of pixels at exactly 255, and the classes the
+classifier gives the samples. Writes (and updates, under --label) one JSON file, which a chapter shows.
 
     python bench/cpu_curve.py runs/fmnist-design --label mnist --img-s 260 --minutes 5,10,20,30,45,60 \\
         --out bench/results/cpu_curve.json
+    python bench/cpu_curve.py runs/cifar-cpu --data cifar10 --data-root ../shared/data --label cifar-cpu \\
+        --img-s 150 --minutes 10,30,60,120 --out bench/results/cifar_cpu_curve.json
 """
 import argparse, base64, json, sys, time
 from pathlib import Path
 import torch
 from ddpm_nb.files import atomic_path
-from ddpm_nb.data import device_name, to_uint8
+from ddpm_nb.data import device_name, to_uint8, load_images
 from ddpm_nb.files import checkpoints
 from ddpm_nb.training import DiffusionProcess, load_checkpoint
 from ddpm_nb.classifier import ClassifierFeatures
@@ -25,14 +27,18 @@ def main():
     p.add_argument('--label', required=True, help='the name of this curve in the JSON file (e.g. the recipe)')
     p.add_argument('--img-s', type=float, required=True, help="the recipe's measured training throughput, img/s")
     p.add_argument('--minutes', default='5,10,20,30,45,60', help='the points to score, in minutes of training')
-    p.add_argument('--classifier', default='fashion-mnist', help='the offline classifier (default: the shipped one)')
+    p.add_argument('--data', default='fashion-mnist', help='the data set the run trained on (default: fashion-mnist)')
+    p.add_argument('--data-root', default=None, help='where the data set lives (default: data/)')
+    p.add_argument('--classifier', default=None, help="the offline classifier (default: the data set's shipped one)")
+    p.add_argument('--sample-precision', choices=['trained', 'auto'], default='trained',
+                   help="sample in the run's own precision, or in bf16 where native (default: trained)")
     p.add_argument('--n', type=int, default=2000, help='samples per point (default: 2000)')
     p.add_argument('--out', default='bench/results/cpu_curve.json')
     a = p.parse_args()
     out = Path(a.out)
     rec = json.loads(out.read_text()) if out.exists() else dict(runs={})
-    feats = ClassifierFeatures(a.classifier, 'cpu')
-    ref = fid_stats('fashion-mnist-test', feats)
+    feats = ClassifierFeatures(a.classifier or a.data, 'cpu')
+    ref = fid_stats(load_images(a.data, a.data_root, train=False), feats)
     ckpts = {load_checkpoint(c)['step']: c for c in checkpoints(a.run)}
     run = json.loads((Path(a.run) / 'run.json').read_text())
     bs = run['data']['batch_size']
@@ -43,18 +49,20 @@ def main():
     for m in [float(x) for x in a.minutes.split(',')]:
         step = min(ckpts, key=lambda s: abs(s - m * 60 * a.img_s / bs))
         if step in done: continue
-        process = DiffusionProcess.from_checkpoint(ckpts[step], device='cpu')
+        process = DiffusionProcess.from_checkpoint(ckpts[step], device='cpu', **(
+            dict(precision='auto') if a.sample_precision == 'auto' else {}))
         t0 = time.time()
         x = process.sample(a.n, 'dpm', steps=20, seed=0)
         s = compute_fid(x, ref, feats, isc=False)
+        counts = torch.bincount(torch.from_numpy(feats.probs(to_uint8(x))).argmax(1), minlength=len(feats.clf.classes))
         cur['points'].append(dict(step=step, minutes=step * bs / a.img_s / 60, fid=s['fid'], kid=s['kid'],
                                   kid_std=s['kid_std'], saturated=(to_uint8(x) == 255).float().mean().item(),
-                                  sample_seconds=time.time() - t0,
+                                  sample_seconds=time.time() - t0, class_counts=counts.tolist(),
                                   samples=base64.b64encode(to_uint8(x[:8]).numpy().tobytes()).decode()))
         cur['points'].sort(key=lambda pt: pt['step']); done.add(step)
         print(json.dumps({k: v for k, v in cur['points'][-1].items() if k != 'samples'}), flush=True)
         rec.update(device=device_name('cpu'), date=time.strftime('%Y-%m-%d'), torch=torch.__version__,
-                   features=feats.name, n=a.n, sampler='dpm', steps=20, ref='fashion-mnist-test')
+                   features=feats.name, n=a.n, sampler='dpm', steps=20, ref=f'{a.data}-test', classes=feats.clf.classes)
         cur['command'] = 'python bench/cpu_curve.py ' + ' '.join(sys.argv[1:])
         with atomic_path(out) as tmp: tmp.write_text(json.dumps(rec, indent=1))
     print(f"written to {out}")

@@ -14,9 +14,9 @@ from fastcore.basics import patch
 from .files import atomic_path
 
 # %% auto #0
-__all__ = ['DATASETS', 'DEBIAN_FASHION_MNIST', 'default_device', 'derive_seed', 'device_name', 'toy_run', 'synthetic_digits',
-           'ImageData', 'folder_cache_key', 'load_images', 'image_grid', 'show_images', 'save_image_grid', 'to_uint8',
-           'save_pngs', 'images_fingerprint', 'from_uint8', 'ImageBatches']
+__all__ = ['DATASETS', 'DEBIAN_FASHION_MNIST', 'CIFAR10_ARCHIVES', 'default_device', 'derive_seed', 'device_name', 'toy_run',
+           'synthetic_digits', 'ImageData', 'folder_cache_key', 'load_images', 'image_grid', 'show_images',
+           'save_image_grid', 'to_uint8', 'save_pngs', 'images_fingerprint', 'from_uint8', 'ImageBatches']
 
 # %% ../nbs/07_data.ipynb #996ddf63
 def default_device()->torch.device:
@@ -113,16 +113,20 @@ def _load_mnist_like(name:str, roots:list, train:bool, download:bool)->ImageData
                      list(getattr(tvd, cls_name).classes))
 
 # %% ../nbs/07_data.ipynb #4fe73ddf
-def _load_cifar10(root:Path, train:bool, download:bool)->ImageData:
+CIFAR10_ARCHIVES = {True: 'cifar10-jpeg-train.tar.gz', False: 'cifar10-jpeg-test.tar.gz'}  # ImageFolder archives
+
+def _load_cifar10(root:Path, train:bool, download:bool, cache_dir)->ImageData:
     import torchvision.datasets as tvd
-    base = root / 'cifar-10-batches-py'
+    base, archive = root / 'cifar-10-batches-py', root / CIFAR10_ARCHIVES[train]
+    if not (base / 'batches.meta').exists() and archive.is_file(): return _load_folder(archive, 'RGB', None, cache_dir)
     if not (base / 'batches.meta').exists() and not download:
-        raise _missing('CIFAR-10', root, [f"{base}/data_batch_1..5, test_batch and batches.meta"],
+        raise _missing('CIFAR-10', root, [f"{base}/data_batch_1..5, test_batch and batches.meta", f"{archive.name}"],
                        "They come from https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz (extract it in "
                        "root); an ImageFolder directory or .tar.gz of CIFAR-10 works too.")
     ds = tvd.CIFAR10(str(root), train=train, download=download)
     return ImageData(torch.from_numpy(ds.data).permute(0, 3, 1, 2).contiguous(), torch.tensor(ds.targets),
                      list(ds.classes))
+
 
 # %% ../nbs/07_data.ipynb #4aff5ab8
 _IMG_EXT = ('.png', '.jpg', '.jpeg', '.bmp', '.webp', '.gif', '.tif', '.tiff')
@@ -211,7 +215,7 @@ def load_images(
     if key in DATASETS:
         roots = [Path(root or 'data').expanduser()]
         if key == 'fashion-mnist' and root is None: roots.append(DEBIAN_FASHION_MNIST)
-        if key == 'cifar10': return _load_cifar10(roots[0], train, download)
+        if key == 'cifar10': return _load_cifar10(roots[0], train, download, cache_dir)
         return _load_mnist_like(key, roots, train, download)
     path = Path(name).expanduser()
     if not path.exists():
