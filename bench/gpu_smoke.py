@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 from ddpm_nb.data import device_name, default_device
 from ddpm_nb.training import DiffusionProcess
-from ddpm_nb.benchmark import BENCH_RECIPES
+from ddpm_nb.recipes import RECIPES
 from ddpm_nb.samplers import GraphedSampler, ddim_sample
 from ddpm_nb.files import atomic_path
 
@@ -21,7 +21,7 @@ SMALL = dict(block_out_channels=[32, 32, 32, 32])        # the benchmark's U-Net
 
 def _bench_process(device, **kw):
     torch.manual_seed(0)
-    return DiffusionProcess.from_recipe(BENCH_RECIPES['bench'], 32, 3, device=device, **SMALL, **kw)
+    return DiffusionProcess.from_recipe(RECIPES['bench'], 32, 3, device=device, **SMALL, **kw)
 
 def _rel(a, b): return ((a.float() - b.float()).norm() / b.float().norm()).item()
 

@@ -2,7 +2,7 @@
 classifier's features against a reference set, beside the data-versus-data floor, with the model calls, the
 precision and the wall time per 1,000 samples. DDPM-1000 is compared with the 20-call samplers at its own (smaller)
 sample count, and DPM-Solver++(2M)-20 is scored in bf16 and in fp32. Writes one JSON file (rewritten after every
-row, so a stopped run keeps what it measured), which chapter 13 shows.
+row, so a stopped run keeps what it measured), which chapter 18 shows.
 
     python bench/sampler_quality.py fashion-mnist --n 2000 --n-ddpm 1000 --out bench/results/fmnist_samplers.json
 """
@@ -14,7 +14,8 @@ from ddpm_nb.data import device_name, to_uint8
 from ddpm_nb.training import DiffusionProcess
 from ddpm_nb.pretrained import PRETRAINED, load_pretrained
 from ddpm_nb.classifier import ClassifierFeatures
-from ddpm_nb.fid import fid_stats, compute_fid, generate_samples, reference_images
+from ddpm_nb.fid import fid_stats, compute_fid, reference_images
+from ddpm_nb.generate import generate_samples
 
 # (sampler, steps, options, samples: 'n' or 'n_ddpm', precision: None for the model's own)
 ROWS = [('ddpm', None, {}, 'n_ddpm', None), ('dpm', 20, {}, 'n_ddpm', None), ('ddim', 20, {}, 'n_ddpm', None),

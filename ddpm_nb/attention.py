@@ -77,6 +77,7 @@ class DownBlockWithAttention(DownBlock):
         super().__init__(in_ch, out_ch, time_dim, partial(ResBlock, dropout_p=dropout_p),
                          partial(SelfAttention, n_heads=n_heads) if use_attention else None, downsample)
 
+# %% ../nbs/02_attention.ipynb #97c33b3f
 class UpBlockWithAttention(UpBlock):
     "The design's up block: upsampling, skip concatenation, a ResBlock with dropout, then optional self-attention."
     def __init__(self, in_ch:int, skip_ch:int, out_ch:int, time_dim:int, # channels and time embedding: as `UpBlock`
@@ -88,6 +89,7 @@ class UpBlockWithAttention(UpBlock):
         super().__init__(in_ch, skip_ch, out_ch, time_dim, partial(ResBlock, dropout_p=dropout_p),
                          partial(SelfAttention, n_heads=n_heads) if use_attention else None, upsample)
 
+# %% ../nbs/02_attention.ipynb #c1b1dd9b
 class BottleneckWithAttention(BottleneckBlock):
     "The design's CIFAR-10 bottleneck: ResBlock with dropout, self-attention, ResBlock with dropout."
     def __init__(self,

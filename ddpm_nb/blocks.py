@@ -39,6 +39,7 @@ class TimeEmbedding(nn.Sequential):
         super().__init__(SinusoidalPosEmb(time_dim), nn.Linear(time_dim, mult * time_dim), nn.SiLU(),
                          nn.Linear(mult * time_dim, time_dim))
 
+# %% ../nbs/01_blocks.ipynb #e55f7f12
 def count_params(m:nn.Module)->int:
     "Number of trainable parameters of `m`."
     return sum(p.numel() for p in m.parameters() if p.requires_grad)
@@ -49,6 +50,7 @@ def group_norm(ch:int, groups:int=8, what:str='channels')->nn.GroupNorm:
     if ch % groups: raise ValueError(f"{what} ({ch}) must be a multiple of the GroupNorm groups ({groups})")
     return nn.GroupNorm(groups, ch)
 
+# %% ../nbs/01_blocks.ipynb #980eebac
 def norm_act_conv(in_ch:int, out_ch:int, groups:int=8, kernel_size:int=3)->nn.Sequential:
     "GroupNorm, SiLU, then a same-size convolution."
     return nn.Sequential(group_norm(in_ch, groups, 'in_ch'), nn.SiLU(),

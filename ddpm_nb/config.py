@@ -8,7 +8,7 @@ import functools, importlib.util, inspect
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['Configurable', 'from_config', 'init_args']
+__all__ = ['FORMER_PATHS', 'Configurable', 'configurable_class', 'init_args', 'check_record', 'from_config']
 
 # %% ../nbs/03_config.ipynb #ac5212f2
 _CLASSES = {}  # 'module.Class' -> class, for every `Configurable`: the only classes `from_config` builds
@@ -50,14 +50,62 @@ class Configurable:
         if '__init__' in cls.__dict__: cls.__init__ = _recording(cls.__init__)
 
 # %% ../nbs/03_config.ipynb #17619b87
-def _known_class(name):
-    "The registered class `name`; a module of this package that defines it is imported first if needed."
-    mod = str(name).rpartition('.')[0]
-    if name not in _CLASSES and mod.startswith('ddpm_nb.') and importlib.util.find_spec(mod):
-        importlib.import_module(mod)
-    if name not in _CLASSES: raise ValueError(f"{name!r} is not a class of ddpm_nb that can be rebuilt from a record")
-    return _CLASSES[name]
+FORMER_PATHS = {}  # 'ddpm_nb.old_module.Class' -> its path now, for records written before a class moved
 
+# %% ../nbs/03_config.ipynb #8a83862e
+def configurable_class(path:str)->type:
+    "The `Configurable` class a record names by its path (or a former one); its module is imported if needed."
+    path = FORMER_PATHS.get(path, path)
+    mod, _, name = str(path).rpartition('.')
+    if path not in _CLASSES and mod.startswith('ddpm_nb.') and importlib.util.find_spec(mod):
+        importlib.import_module(mod)
+    if path in _CLASSES: return _CLASSES[path]
+    if mod.startswith('ddpm_nb.'):                   # moved without an entry in FORMER_PATHS: the same name in ddpm_nb
+        found = [c for p, c in _CLASSES.items() if p.startswith('ddpm_nb.') and p.rpartition('.')[2] == name]
+        if len(found) == 1: return found[0]
+    raise ValueError(f"{path!r} is not a class of ddpm_nb that can be rebuilt from a record")
+
+# %% ../nbs/03_config.ipynb #596f23fd
+def _parameters(cls:type)->tuple:
+    "(name -> Parameter of `cls(...)`, following `**kwargs` into the classes it extends; whether any keyword goes)"
+    params, seen = {}, False
+    for c in cls.__mro__:
+        if '__init__' not in c.__dict__: continue
+        if c is object or c.__module__.split('.')[0] == 'torch': return params, seen   # **kwargs left over
+        sig = inspect.signature(c.__init__)
+        for n, p in sig.parameters.items():
+            if n != 'self' and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL): params.setdefault(n, p)
+        seen = True
+        if not any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values()): break
+    return params, False
+
+def init_args(cls:type)->list:
+    "The named arguments `cls(...)` accepts, following `**kwargs` into the classes it extends."
+    return list(_parameters(cls)[0])
+
+# %% ../nbs/03_config.ipynb #6fb3fdef
+_SIMPLE = {'int': (int,), 'float': (int, float), 'bool': (bool,), 'str': (str,), 'list': (list, tuple),
+           'tuple': (list, tuple), 'dict': (dict,)}
+
+def check_record(config, where:str='the record'):
+    "Refuse, naming the key, a record that no object of this library could have written."
+    if not isinstance(config, dict) or not isinstance(config.get('__class__'), str):
+        raise ValueError(f"{where} is not a record of a ddpm_nb object: {str(config)[:80]}")
+    cls = configurable_class(config['__class__'])
+    params, any_keyword = _parameters(cls)
+    for k, v in config.items():
+        if k == '__class__' or (k not in params and any_keyword): continue
+        if k not in params: raise ValueError(f"{where}: {cls.__name__} takes no argument {k!r}")
+        if isinstance(v, dict) and '__class__' in v: check_record(v, f"{where}.{k}"); continue
+        p = params[k]
+        types = _SIMPLE.get(p.annotation if isinstance(p.annotation, str) else getattr(p.annotation, '__name__', ''))
+        if v is None and p.default is not None and types:
+            raise ValueError(f"{where}: {cls.__name__}'s {k} cannot be None")
+        if v is not None and types and (not isinstance(v, types) or (isinstance(v, bool) and bool not in types)):
+            want = p.annotation if isinstance(p.annotation, str) else p.annotation.__name__
+            raise ValueError(f"{where}: {cls.__name__}'s {k} must be {want}, got {type(v).__name__} {v!r}"[:200])
+
+# %% ../nbs/03_config.ipynb #1d4191c2
 def _build(v):
     if isinstance(v, dict):
         if '__unrecordable__' in v:
@@ -70,20 +118,8 @@ def from_config(
     config:dict,  # a record: `obj.config`, or read back from JSON or a checkpoint
     **overrides,  # arguments to change
 ):
-    "Rebuild the object a `Configurable` record describes."
-    if not isinstance(config, dict) or '__class__' not in config:
-        raise ValueError(f"not a record of a ddpm_nb object: {str(config)[:80]}")
-    cls, args = _known_class(config['__class__']), {k: v for k, v in config.items() if k != '__class__'}
-    return cls(**{k: _build(v) for k, v in {**args, **overrides}.items()})
-
-# %% ../nbs/03_config.ipynb #596f23fd
-def init_args(cls:type)->list:
-    "The named arguments `cls(...)` accepts, following `**kwargs` into the classes it extends."
-    params = []
-    for c in cls.__mro__:
-        if '__init__' not in c.__dict__: continue
-        sig = inspect.signature(c.__init__)
-        params += [n for n, p in sig.parameters.items()
-                   if n != 'self' and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
-        if not any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values()): break
-    return list(dict.fromkeys(params))
+    "Rebuild the object a `Configurable` record describes (checked first with `check_record`)."
+    check_record(config)
+    cls, args = configurable_class(config['__class__']), {k: v for k, v in config.items() if k != '__class__'}
+    try: return cls(**{k: _build(v) for k, v in {**args, **overrides}.items()})
+    except TypeError as e: raise ValueError(f"{cls.__name__}: {e}") from None

@@ -80,14 +80,18 @@ class NoiseSchedule(nn.Module):
 def noise_steps(self:NoiseSchedule)->int: return len(self.betas)
 @patch
 def __len__(self:NoiseSchedule): return self.noise_steps
+
+# %% ../nbs/00_schedules.ipynb #ea3b786d
 @patch
 def extra_repr(self:NoiseSchedule): return f"noise_steps={self.noise_steps}"
 
+# %% ../nbs/00_schedules.ipynb #4453d1a0
 @patch(cls_method=True)
 def linear(cls:NoiseSchedule, noise_steps:int=1000, beta_start:float=1e-4, beta_end:float=0.02):
     "A schedule with `linear_betas`."
     return cls(linear_betas(noise_steps, beta_start, beta_end))
 
+# %% ../nbs/00_schedules.ipynb #ef85aa16
 @patch(cls_method=True)
 def cosine(cls:NoiseSchedule, noise_steps:int=1000, s:float=0.008, max_beta:float=0.999, min_beta:float=0.0):
     "A schedule with `cosine_betas`."
@@ -140,6 +144,7 @@ def predict_x0_from_eps(self:NoiseSchedule,
     if check: t = _check_t(self, t, xt, ('eps', eps))
     return _bcast(self.sqrt_recip_alphas_cumprod, t, xt) * xt - _bcast(self.sqrt_recipm1_alphas_cumprod, t, xt) * eps
 
+# %% ../nbs/00_schedules.ipynb #5b65e2a7
 @patch
 def predict_eps_from_x0(self:NoiseSchedule,
     xt:Tensor,       # noisy images x_t
@@ -158,6 +163,7 @@ PREDICTIONS = ('eps', 'v', 'x0')  # what a network can predict: the noise, the v
 def _check_prediction(prediction):
     if prediction not in PREDICTIONS: raise ValueError(f"prediction must be one of {PREDICTIONS}, got {prediction!r}")
 
+# %% ../nbs/00_schedules.ipynb #eecb21be
 @patch
 def target(self:NoiseSchedule,
     x0:Tensor,             # clean images
@@ -189,6 +195,7 @@ def to_eps(self:NoiseSchedule,
     if prediction == 'x0': return self.predict_eps_from_x0(xt, t, out, check=False)
     return _bcast(self.sqrt_alphas_cumprod, t, xt) * out + _bcast(self.sqrt_one_minus_alphas_cumprod, t, xt) * xt
 
+# %% ../nbs/00_schedules.ipynb #ad59936f
 @patch
 def to_x0(self:NoiseSchedule,
     xt:Tensor,             # noisy images x_t
