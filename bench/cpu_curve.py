@@ -15,9 +15,10 @@ import argparse, base64, json, sys, time
 from pathlib import Path
 import torch
 from ddpm_nb.files import atomic_path
-from ddpm_nb.data import device_name, to_uint8, load_images
-from ddpm_nb.files import checkpoints
-from ddpm_nb.training import DiffusionProcess, load_checkpoint
+from ddpm_nb.devices import device_name
+from ddpm_nb.data import to_uint8, load_images
+from ddpm_nb.checkpoints import checkpoints, load_checkpoint
+from ddpm_nb.training import DiffusionProcess
 from ddpm_nb.classifier import ClassifierFeatures
 from ddpm_nb.fid import fid_stats, compute_fid
 

@@ -22,7 +22,8 @@ import argparse, base64, contextlib, fcntl, json, sys, time
 from pathlib import Path
 import torch
 from ddpm_nb.files import atomic_path
-from ddpm_nb.data import load_images, ImageBatches, to_uint8, save_image_grid, device_name
+from ddpm_nb.devices import device_name
+from ddpm_nb.data import load_images, ImageBatches, to_uint8, save_image_grid
 from ddpm_nb.training import DiffusionProcess, RECIPES
 from ddpm_nb.trainer import fit
 from ddpm_nb.classifier import ClassifierFeatures

@@ -11,7 +11,7 @@ at the first failure, so one run shows every failure.
 import argparse, json, os, shlex, sys, tempfile, time, traceback
 from pathlib import Path
 import torch
-from ddpm_nb.data import device_name, default_device
+from ddpm_nb.devices import device_name, default_device
 from ddpm_nb.training import DiffusionProcess
 from ddpm_nb.recipes import RECIPES
 from ddpm_nb.samplers import GraphedSampler, ddim_sample

@@ -10,7 +10,8 @@ import argparse, json, sys, time
 from pathlib import Path
 import torch
 from ddpm_nb.files import atomic_path
-from ddpm_nb.data import device_name, to_uint8
+from ddpm_nb.devices import device_name
+from ddpm_nb.data import to_uint8
 from ddpm_nb.training import DiffusionProcess
 from ddpm_nb.pretrained import PRETRAINED, load_pretrained
 from ddpm_nb.classifier import ClassifierFeatures

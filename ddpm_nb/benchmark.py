@@ -10,9 +10,9 @@ from typing import NamedTuple
 import numpy as np
 import torch
 from torch import nn, Tensor
-from .devices import default_device, device_name
 from .blocks import count_params
 from .config import Configurable
+from .devices import default_device, device_name
 from .mnist_model import DiffusionModel
 from .files import atomic_path
 from .data import ImageBatches

@@ -9,12 +9,12 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
-from .devices import default_device
 from .config import Configurable, from_config
-from .data import ImageData, from_uint8
+from .devices import default_device
 from .files import save_torch, read_ddpm_file, UnreadableFile
-from .fid import FeatureExtractor, resize_like_cleanfid
 from .progress import Progress
+from .data import ImageData, from_uint8
+from .fid import FeatureExtractor, resize_like_cleanfid
 
 # %% auto #0
 __all__ = ['WEIGHTS_DIR', 'SHIPPED_CLASSIFIERS', 'DomainClassifier', 'classifier_input', 'train_classifier',

@@ -10,7 +10,7 @@ import torch
 from fastcore.docments import docments
 from .schedules import PREDICTIONS
 from .config import init_args
-from .devices import PRECISIONS, default_device, device_name, setup_distributed, end_distributed
+from .devices import PRECISIONS, default_device, device_name, parse_device, setup_distributed, end_distributed
 from .mnist_model import DiffusionModel
 from .files import DirLocked, atomic_path, check_writable
 from .data import DATASETS, CACHE_DIR, ImageBatches, load_images
@@ -49,14 +49,8 @@ def _ints(s:str)->list:
 
 # %% ../nbs/22_cli.ipynb #3a7a598b
 def _device(s:str)->torch.device:
-    try: d = torch.device(s)
-    except (RuntimeError, ValueError): raise argparse.ArgumentTypeError(f"expected a device such as cpu, cuda or "
-                                                                         f"cuda:1, got {s!r}") from None
-    if d.type == 'cuda' and not torch.cuda.is_available():
-        raise argparse.ArgumentTypeError(f"{s}: no CUDA device is available here")
-    if d.type == 'cuda' and d.index is not None and d.index >= torch.cuda.device_count():
-        raise argparse.ArgumentTypeError(f"{s}: there are {torch.cuda.device_count()} CUDA devices")
-    return d
+    try: return parse_device(s)
+    except ValueError as e: raise argparse.ArgumentTypeError(str(e)) from None
 
 # %% ../nbs/22_cli.ipynb #8daa8319
 _TYPES = {'int': _int(1), 'float': float, 'str': str, 'list': _ints, 'tuple': _ints}

@@ -10,14 +10,25 @@ import torch
 from torch import nn
 
 # %% auto #0
-__all__ = ['Precision', 'PRECISIONS', 'default_device', 'device_name', 'unwrap', 'device_of', 'synchronize', 'native_bf16',
-           'resolve_precision', 'autocast_for', 'derive_seed', 'rng_state', 'set_rng_state', 'free_memory',
-           'check_memory', 'toy_sizes', 'dist_info', 'setup_distributed', 'end_distributed']
+__all__ = ['Precision', 'PRECISIONS', 'default_device', 'parse_device', 'device_name', 'unwrap', 'device_of', 'synchronize',
+           'native_bf16', 'resolve_precision', 'autocast_for', 'derive_seed', 'rng_state', 'set_rng_state',
+           'free_memory', 'check_memory', 'toy_sizes', 'dist_info', 'setup_distributed', 'end_distributed']
 
 # %% ../nbs/04_devices.ipynb #e8b1f244
 def default_device()->torch.device:
     "cuda when there is a GPU, else the CPU."
     return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+
+# %% ../nbs/04_devices.ipynb #caab43cf
+def parse_device(name:str)->torch.device:
+    "The device `name` stands for ('cpu', 'cuda', 'cuda:1' ...), refused in one line if this machine has none such."
+    try: d = torch.device(name)
+    except (RuntimeError, ValueError):
+        raise ValueError(f"expected a device such as cpu, cuda or cuda:1, got {name!r}") from None
+    if d.type == 'cuda' and not torch.cuda.is_available(): raise ValueError(f"{name}: no CUDA device is available here")
+    if d.type == 'cuda' and d.index is not None and d.index >= torch.cuda.device_count():
+        raise ValueError(f"{name}: there are {torch.cuda.device_count()} CUDA devices")
+    return d
 
 # %% ../nbs/04_devices.ipynb #c5eef610
 def device_name(device)->str:

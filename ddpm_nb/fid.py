@@ -11,10 +11,10 @@ import numpy as np
 import torch
 from torch import Tensor
 from fastcore.basics import patch
+from .devices import default_device
 from .files import atomic_path
 from .data import ImageData, load_images, to_uint8, images_fingerprint
 from .training import DiffusionProcess
-from .devices import default_device
 from .generate import generate_samples
 
 # %% auto #0

@@ -11,10 +11,10 @@ import torch
 from torch import nn, Tensor
 from .devices import derive_seed, unwrap, dist_info
 from .files import atomic_path, DirLock, remove_temporaries, check_writable
+from .progress import Progress
 from .data import to_uint8, save_pngs, save_image_grid
 from .samplers import check_sampler_args, default_steps
 from .training import DiffusionProcess
-from .progress import Progress
 
 # %% auto #0
 __all__ = ['SAMPLE_PNG', 'weights_fingerprint', 'generate_samples', 'held_samples', 'save_samples']

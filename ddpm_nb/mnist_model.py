@@ -9,10 +9,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
 from fastcore.basics import patch
-from .config import Configurable
-from .devices import device_of
 from .blocks import TimeEmbedding, ResBlock, DownBlock, UpBlock, group_norm, count_params
 from .attention import SelfAttention, BottleneckBlock
+from .config import Configurable
+from .devices import device_of
 
 # %% auto #0
 __all__ = ['MNIST_WIDTHS', 'DiffusionModel', 'as_timesteps', 'block_shapes', 'show_unet', 'param_counts', 'param_table']

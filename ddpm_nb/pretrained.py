@@ -118,6 +118,6 @@ def load_process(
                                 f"(ddpm_nb export), or a shipped model's name ({', '.join(PRETRAINED)})")
     fmt = file_format(path)
     if fmt == _FORMAT: return load_pretrained(path, device, **changes)
-    if fmt in (CHECKPOINT_FORMAT, None):                 # None: unreadable, or foreign; the checkpoint reader says which
+    if fmt in (CHECKPOINT_FORMAT, None):       # None: unreadable, or foreign: the checkpoint reader says which
         return DiffusionProcess.from_checkpoint(path, device=device, **changes)
     raise UnreadableFile(f"{path} is neither a checkpoint nor an exported model of ddpm_nb (it is a {fmt} file)")

@@ -8,11 +8,11 @@ import json, statistics, time
 from pathlib import Path
 import torch
 from torch.utils.flop_counter import FlopCounterMode
-from .files import atomic_path
-from .devices import device_name, synchronize
 from .blocks import count_params
-from .training import DiffusionProcess
+from .devices import device_name, synchronize
+from .files import atomic_path
 from .recipes import RECIPES
+from .training import DiffusionProcess
 
 # %% auto #0
 __all__ = ['BF16_PEAK_TFLOPS', 'median_time', 'train_flops', 'train_throughput', 'sample_throughput', 'speed_record',

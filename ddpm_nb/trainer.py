@@ -10,13 +10,13 @@ import torch
 from torch import Tensor
 from fastcore.basics import patch
 from .devices import derive_seed, device_name, dist_info
+from .files import atomic_path, DirLock, remove_temporaries, check_writable, UnreadableFile
+from .progress import Progress
 from .checkpoints import (latest_checkpoint, checkpoint_name, save_checkpoint, load_checkpoint, load_latest,
                                  prune_checkpoints)
-from .files import atomic_path, DirLock, remove_temporaries, check_writable, UnreadableFile
 from .data import ImageBatches, save_image_grid
 from .samplers import check_sampler_args
 from .training import DiffusionProcess
-from .progress import Progress
 
 # %% auto #0
 __all__ = ['RunDir', 'read_run_record', 'TrainingInterrupted', 'StopSignals', 'run_differences', 'setting_names', 'plot_history',

@@ -10,18 +10,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
 from fastcore.basics import patch
-from .checkpoints import CHECKPOINT_FORMAT, load_checkpoint, load_latest
-from .devices import (unwrap, check_memory, derive_seed, default_device, resolve_precision, autocast_for,
-                             rng_state, set_rng_state)
 from .schedules import NoiseSchedule, PREDICTIONS
 from .config import Configurable, from_config, init_args
+from .devices import (dist_info, unwrap, check_memory, derive_seed, default_device, resolve_precision, autocast_for,
+                             rng_state, set_rng_state)
 from .mnist_model import DiffusionModel, MNIST_WIDTHS
 from .cifar_model import CIFAR_WIDTHS
-from .recipes import RECIPES, as_recipe
-from .samplers import SAMPLERS, GraphedSampler, NoisePredictor, check_sampler_args
 from .files import UnreadableFile
-from .data import from_uint8
 from .progress import Progress
+from .checkpoints import CHECKPOINT_FORMAT, load_checkpoint, load_latest
+from .data import from_uint8
+from .samplers import SAMPLERS, GraphedSampler, NoisePredictor, check_sampler_args
+from .recipes import RECIPES, as_recipe
 
 # %% auto #0
 __all__ = ['EMA', 'DiffusionProcess', 'batch_images', 'differing_tensors', 'recipe_arguments', 'DiffusionProcessCIFAR']
@@ -139,7 +139,7 @@ def _setup_training(self:DiffusionProcess, optimizer, lr, weight_decay, betas, e
     self.loss_names = ['loss'] + (['mse', *self.loss_terms] if self.loss_terms else [])
     self.noise_generator = torch.Generator(self.device).manual_seed(derive_seed(self.seed, 'train'))
     self.train_model = self.model
-    if torch.distributed.is_available() and torch.distributed.is_initialized():
+    if dist_info()[1] > 1:                                   # one of several processes: average the gradients
         ids = [self.device.index] if self.device.type == 'cuda' else None
         self.train_model = nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
     if compile: self.train_model = torch.compile(self.train_model, mode=compile if isinstance(compile, str) else None)
