@@ -37,7 +37,8 @@ def device_name(device)->str:
     if device.type == 'cuda': return torch.cuda.get_device_name(device)
     try: cpu = torch.cpu.get_capabilities().get('cpu_name')
     except Exception: cpu = None
-    return f"cpu ({cpu or platform.machine()}, {torch.get_num_threads()} threads)"
+    n = torch.get_num_threads()
+    return f"cpu ({cpu or platform.machine()}, {n} thread{'s' if n != 1 else ''})"
 
 # %% ../nbs/04_devices.ipynb #b669983a
 def unwrap(model:nn.Module)->nn.Module:

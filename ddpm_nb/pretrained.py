@@ -21,7 +21,7 @@ __all__ = ['PRETRAINED', 'EXPORT_ENTRIES', 'pretrained_path', 'load_pretrained',
 
 # %% ../nbs/18_pretrained.ipynb #c5448453
 _FORMAT = 'ddpm_nb.pretrained'
-PRETRAINED = {'fashion-mnist': 'fashion-mnist.pt'}   # name -> file in WEIGHTS_DIR, shipped with the package
+PRETRAINED = {'fashion-mnist': 'fashion-mnist.pt', 'cifar10': 'cifar10.pt'}   # name -> file in WEIGHTS_DIR, shipped with the package
 
 # %% ../nbs/18_pretrained.ipynb #b2d21f28
 EXPORT_ENTRIES = dict(process=dict, step=int, weights=dict, provenance=dict)   # what an exported model holds
@@ -33,7 +33,7 @@ def pretrained_path(model)->Path:
 
 # %% ../nbs/18_pretrained.ipynb #0bcd3fc2
 def load_pretrained(
-    model,            # a name of PRETRAINED ('fashion-mnist'), or the path of a file written by `export_model`
+    model,            # a name of PRETRAINED ('fashion-mnist', 'cifar10'), or the path of a file written by `export_model`
     device=None,      # where to sample (default: cuda if available)
     **changes,        # arguments of the process to change (e.g. precision)
 )->DiffusionProcess:
