@@ -4,19 +4,21 @@ A checkpoint of step s stands for s x batch / img_s seconds of training on two q
 recipe's throughput measured alone (bench/cpu_recipe.py measures it; pass it with --img-s), so the curve does not
 depend on what else the machine did while the run trained. Each point: 2,000 samples, FID and KID with the offline
 classifier's features against the 10,000 test images, the fraction of pixels at exactly 255, and the classes the
-classifier gives the samples. Writes (and updates, under --label) one JSON file, which a chapter shows.
+classifier gives the samples. Writes (and updates, under --label) one JSON file, which a chapter shows. A label may
+gather points from several runs (a recipe that cools down at the end of its budget takes one run per budget); each
+point keeps the run it came from and the commands that trained it.
 
     python bench/cpu_curve.py runs/fmnist-design --label mnist --img-s 260 --minutes 5,10,20,30,45,60 \\
         --out bench/results/cpu_curve.json
     python bench/cpu_curve.py runs/cifar-cpu --data cifar10 --data-root ../shared/data --label cifar-cpu \\
         --img-s 150 --minutes 10,30,60,120 --out bench/results/cifar_cpu_curve.json
 """
-import argparse, base64, json, sys, time
+import argparse, json, shlex, sys, time
 from pathlib import Path
 import torch
 from ddpm_nb.files import atomic_path
 from ddpm_nb.devices import device_name
-from ddpm_nb.data import to_uint8, load_images
+from ddpm_nb.data import to_uint8, to_base64, load_images
 from ddpm_nb.checkpoints import checkpoints, load_checkpoint
 from ddpm_nb.training import DiffusionProcess
 from ddpm_nb.classifier import ClassifierFeatures
@@ -44,11 +46,17 @@ def main():
     run = json.loads((Path(a.run) / 'run.json').read_text())
     bs = run['data']['batch_size']
     cur = rec['runs'].setdefault(a.label, {})
-    cur.update(run=str(a.run), img_s=a.img_s, batch_size=bs, commands=run.get('commands', []),
-               process=run['process'], points=cur.get('points', []))
+    for pt in cur.get('points', []):                   # files written when a label had one run: say it per point
+        pt.setdefault('run', cur.get('run')); pt.setdefault('commands', cur.get('commands', []))
+    scored_by = cur.get('scored_by', [cur['command']] if 'command' in cur else [])
+    for k in ('run', 'commands', 'command'): cur.pop(k, None)
+    cur.update(img_s=a.img_s, batch_size=bs, process=run['process'], points=cur.get('points', []), scored_by=scored_by)
     done = {pt['step'] for pt in cur['points']}
     for m in [float(x) for x in a.minutes.split(',')]:
         step = min(ckpts, key=lambda s: abs(s - m * 60 * a.img_s / bs))
+        if abs(step * bs / a.img_s / 60 - m) > 0.01 * m:
+            print(f"{a.run} has no checkpoint at {m:g} minutes (the nearest is step {step}); skipped", flush=True)
+            continue
         if step in done: continue
         process = DiffusionProcess.from_checkpoint(ckpts[step], device='cpu', **(
             dict(precision='auto') if a.sample_precision == 'auto' else {}))
@@ -59,13 +67,19 @@ def main():
         cur['points'].append(dict(step=step, minutes=step * bs / a.img_s / 60, fid=s['fid'], kid=s['kid'],
                                   kid_std=s['kid_std'], saturated=(to_uint8(x) == 255).float().mean().item(),
                                   sample_seconds=time.time() - t0, class_counts=counts.tolist(),
-                                  samples=base64.b64encode(to_uint8(x[:8]).numpy().tobytes()).decode()))
+                                  samples=to_base64(x[:8]), run=str(a.run), commands=run.get('commands', [])))
+        print(json.dumps({k: v for k, v in cur['points'][-1].items() if k not in ('samples', 'commands')}), flush=True)
         cur['points'].sort(key=lambda pt: pt['step']); done.add(step)
-        print(json.dumps({k: v for k, v in cur['points'][-1].items() if k != 'samples'}), flush=True)
         rec.update(device=device_name('cpu'), date=time.strftime('%Y-%m-%d'), torch=torch.__version__,
                    features=feats.name, n=a.n, sampler='dpm', steps=20, ref=f'{a.data}-test', classes=feats.clf.classes)
-        cur['command'] = 'python bench/cpu_curve.py ' + ' '.join(sys.argv[1:])
-        with atomic_path(out) as tmp: tmp.write_text(json.dumps(rec, indent=1))
+        write(out, rec, cur)
+    write(out, rec, cur)                               # also when nothing was new: the file in today's layout
     print(f"written to {out}")
+
+def write(out, rec, cur):
+    command, unquoted = ('python bench/cpu_curve.py ' + j(sys.argv[1:]) for j in (shlex.join, ' '.join))
+    cur['scored_by'] = [c for c in cur['scored_by'] if c != unquoted or c == command]   # as a shell reads it back
+    if command not in cur['scored_by']: cur['scored_by'].append(command)
+    with atomic_path(out) as tmp: tmp.write_text(json.dumps(rec, indent=1))
 
 if __name__ == '__main__': main()

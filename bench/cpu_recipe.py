@@ -18,12 +18,12 @@ samples of each row (uint8, base64); a stopped run continues where it stopped.
     python bench/cpu_recipe.py ... --threads 1 --rows half,attn-8 &   # then the rows, two processes at a time
     python bench/cpu_recipe.py ... --threads 1 --rows quarter,design
 """
-import argparse, base64, contextlib, fcntl, json, sys, time
+import argparse, contextlib, fcntl, json, sys, time
 from pathlib import Path
 import torch
 from ddpm_nb.files import atomic_path
 from ddpm_nb.devices import device_name
-from ddpm_nb.data import load_images, ImageBatches, to_uint8, save_image_grid
+from ddpm_nb.data import load_images, ImageBatches, to_uint8, to_base64, save_image_grid
 from ddpm_nb.training import DiffusionProcess, RECIPES
 from ddpm_nb.trainer import fit
 from ddpm_nb.classifier import ClassifierFeatures
@@ -175,7 +175,7 @@ def main():
                    img_s=img_s, steps=steps, train_seconds=train_s, loss=hist[-1]['loss'] if hist else None,
                    sampler='dpm', sampler_steps=20, sample_precision=process.precision, sample_seconds=sample_s,
                    fid=s['fid'], kid=s['kid'], kid_std=s['kid_std'], saturated=saturated(x),
-                   class_counts=counts.tolist(), samples=base64.b64encode(to_uint8(x[:8]).numpy().tobytes()).decode(),
+                   class_counts=counts.tolist(), samples=to_base64(x[:8]),
                    date=time.strftime('%Y-%m-%d'))
         print(json.dumps({k: v for k, v in row.items() if k != 'samples'}), flush=True)
         write(out, rec, {name: row}, rows_spec)

@@ -87,7 +87,7 @@ def check_moved(dev, tmp):
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter('always')
         q = DiffusionProcess.from_checkpoint(Path(tmp) / 'moved', device=dev)
-    from ddpm_nb.training import differing_tensors
+    from ddpm_nb.checkpoints import differing_tensors
     assert differing_tensors(p.model.state_dict(), q.model.state_dict()) == [] and q.step == 2
     if dev.type != 'cpu': assert any('another kind of device' in str(x.message) for x in w), [str(x.message) for x in w]
     return dict(step=q.step, warned=[str(x.message)[:80] for x in w if 'device' in str(x.message)])

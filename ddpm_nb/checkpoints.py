@@ -11,7 +11,7 @@ from .files import save_torch, read_ddpm_file, UnreadableFile
 
 # %% auto #0
 __all__ = ['CHECKPOINT_FORMAT', 'CHECKPOINT_ENTRIES', 'checkpoint_name', 'is_checkpoint_name', 'checkpoints', 'latest_checkpoint',
-           'save_checkpoint', 'load_checkpoint', 'load_latest', 'prune_checkpoints']
+           'save_checkpoint', 'load_checkpoint', 'load_latest', 'prune_checkpoints', 'differing_tensors']
 
 # %% ../nbs/09_checkpoints.ipynb #201442df
 CHECKPOINT_FORMAT = 'ddpm_nb.checkpoint'   # what a checkpoint's 'format' entry says
@@ -86,3 +86,9 @@ def prune_checkpoints(out, keep_last:int)->list:
     gone = checkpoints(out)[:-max(1, keep_last)]
     for old in gone: old.unlink()
     return gone
+
+# %% ../nbs/09_checkpoints.ipynb #1fc2bf8b
+def differing_tensors(a:dict, b:dict)->list:
+    "Names of the tensors that differ between two state dicts (missing from one, or not bit-identical; any devices)."
+    same = lambda x, y: torch.equal(x, y.to(x.device))
+    return sorted(k for k in a.keys() | b.keys() if k not in a or k not in b or not same(a[k], b[k]))

@@ -129,9 +129,9 @@ def _sampler_args(args, steps_flag='--steps')->dict:
 
 # %% ../nbs/22_cli.ipynb #3f419a04
 _MODEL_OPTS = ['hidden_dims', 'dropout_p', 'base_dim']
-_PROCESS_OPTS = ['noise_steps', 'prediction', 'min_snr_gamma', 'lr', 'warmup_steps', 'decay_steps', 'weight_decay',
-                 'grad_clip', 'ema_decay', 'ema_warmup', 'precision', 'compile', 'channels_last', 'perceptual',
-                 'vgg_weights']
+_PROCESS_OPTS = ['noise_steps', 'prediction', 'min_snr_gamma', 'lr', 'warmup_steps', 'decay_steps', 'decay_from',
+                 'weight_decay', 'grad_clip', 'ema_decay', 'ema_warmup', 'precision', 'compile', 'channels_last',
+                 'perceptual', 'vgg_weights']
 
 def _recipe_changes(args)->dict:
     "The recipe arguments given on the command line, refused by name when the recipe does not take them."
@@ -147,6 +147,8 @@ def _recipe_changes(args)->dict:
         changes[k] = {'on': True, 'off': False}.get(v, v) if k == 'perceptual' else v
     if args.tier is not None and not recipe.tiers:
         raise ValueError(f"--tier: the {args.recipe} recipe has no tiers")
+    try: recipe.decay_for(args.steps, args.cooldown)                  # a bad --cooldown, before any work
+    except ValueError as e: raise ValueError(f"--cooldown: {e}") from None
     return changes
 
 # %% ../nbs/22_cli.ipynb #c60b79c5
@@ -185,6 +187,7 @@ def _train_parser(sub):
                 dict(type=_int(0)) if k == 'warmup_steps' else
                 dict(type=float) if k in ('lr', 'weight_decay', 'grad_clip', 'ema_decay', 'min_snr_gamma') else {})
         option(t, fn, k, default=None, shown="the recipe's", **kind)
+    option(t, DiffusionProcess.from_recipe, 'cooldown', type=float, shown="the recipe's")
     t.add_argument('--wandb', choices=['online', 'offline'], default=None, help='also log to Weights & Biases '
                    '(default: off)')
     t.add_argument('--wandb-project', default='ddpm_nb', help='the W&B project (default: ddpm_nb)')
@@ -198,8 +201,8 @@ def _train(args):
     data = _load(args)
     C, H = data.images.shape[1:3]
     recipe = RECIPES[args.recipe]
-    process = DiffusionProcess.from_recipe(recipe, H, C, tier=args.tier, device=args.device or device, seed=args.seed,
-                                           **changes)
+    process = DiffusionProcess.from_recipe(recipe, H, C, tier=args.tier, steps=args.steps, cooldown=args.cooldown,
+                                           device=args.device or device, seed=args.seed, **changes)
     bs = args.batch_size or recipe.batch_size_for(args.tier)
     flip = recipe.flip if args.flip is None else args.flip
     batches = ImageBatches(data, bs, process.device, flip=flip, seed=args.seed, rank=rank, world_size=world)

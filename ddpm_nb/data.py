@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_data.ipynb #d7ec7c66
 from __future__ import annotations
-import gzip, hashlib, io, math, tarfile, warnings, zlib
+import base64, gzip, hashlib, io, math, tarfile, warnings, zlib
 from pathlib import Path
 from typing import NamedTuple
 import numpy as np
@@ -17,7 +17,7 @@ from .files import atomic_path
 # %% auto #0
 __all__ = ['DATASETS', 'DEBIAN_FASHION_MNIST', 'CIFAR10_ARCHIVES', 'CACHE_DIR', 'ImageData', 'synthetic_digits',
            'synthetic_cifar', 'folder_cache_key', 'load_images', 'image_grid', 'show_images', 'save_image_grid',
-           'to_uint8', 'save_pngs', 'images_fingerprint', 'from_uint8', 'ImageBatches']
+           'to_uint8', 'save_pngs', 'images_fingerprint', 'from_uint8', 'to_base64', 'from_base64', 'ImageBatches']
 
 # %% ../nbs/10_data.ipynb #c5d59ba0
 class ImageData(NamedTuple):
@@ -310,6 +310,18 @@ def images_fingerprint(images:Tensor)->str:
 def from_uint8(images:Tensor)->Tensor:
     "Pixel values in [0, 255] (uint8, or floats after a resize) as a new float32 tensor in [-1, 1]."
     return images.to(torch.float32, copy=True).div_(127.5).sub_(1)
+
+# %% ../nbs/10_data.ipynb #ba008958
+def to_base64(images:Tensor)->str:
+    "A batch of images (as `to_uint8` takes them) as the base64 text of its uint8 pixels."
+    return base64.b64encode(to_uint8(images).cpu().numpy().tobytes()).decode()
+
+# %% ../nbs/10_data.ipynb #f13ced33
+def from_base64(text:str, shape:tuple)->Tensor:
+    "Images written by `to_base64`, each of `shape` (C, H, W), as floats in [-1, 1]."
+    pixels = np.frombuffer(base64.b64decode(text), np.uint8)
+    if pixels.size % math.prod(shape): raise ValueError(f"{pixels.size} pixels do not make images of shape {tuple(shape)}")
+    return from_uint8(torch.from_numpy(pixels.copy()).view(-1, *shape))
 
 # %% ../nbs/10_data.ipynb #22e35fa5
 class ImageBatches:

@@ -27,6 +27,7 @@ class Recipe:
     process:type|str = 'ddpm_nb.training.DiffusionProcess'   # the process class, or its path
     tiers:dict = field(default_factory=dict)        # named sizes: {tier: {model arguments, and batch_size}}
     default_tier:str = None    # the tier used when none is named
+    cooldown:float = None      # the last fraction of a run over which the learning rate decays to 0 (None: none)
     about:str = ''             # where the recipe comes from
 
     @property
@@ -39,6 +40,14 @@ class Recipe:
         "The batch size of this recipe (at `tier`, else at its default tier)."
         tier = tier or self.default_tier
         return self.tiers[tier].get('batch_size', self.batch_size) if tier else self.batch_size
+
+    def decay_for(self, steps:int, cooldown:float=None)->dict:
+        "The process arguments that cool a run of `steps` steps down over its last `cooldown` (default: the recipe's)."
+        c = self.cooldown if cooldown is None else cooldown
+        if c is not None and not 0 <= c < 1: raise ValueError(f"cooldown must lie in [0, 1), got {c}")
+        warm, n = self.process_args.get('warmup_steps', 0), round((c or 0) * steps)
+        if n < 1 or steps <= warm: return {}                  # no cool-down, or a run that ends in its warm-up
+        return dict(decay_from=max(warm, steps - n), decay_steps=steps)
 
 # %% ../nbs/12_recipes.ipynb #e4169a3e
 DESIGN_RECIPES = [
@@ -58,9 +67,9 @@ CPU_RECIPES = [
     Recipe('cifar-cpu', DiffusionModelCIFAR, model_args=dict(hidden_dims=[32, 64, 64, 64], attention_levels=[],
            dropout_p=0.0, bottleneck_dropout_p=0.0), process_args=dict(schedule='linear', prediction='v',
            min_snr_gamma=5.0, optimizer='adamw', lr=1e-3, warmup_steps=200, weight_decay=1e-5, grad_clip=1.0,
-           ema_decay=0.999, ema_warmup=True), batch_size=64, flip=True,
-           about="the design's CIFAR-10 U-Net at a quarter of its width, attention in the bottleneck only, no dropout, trained "
-           "as mnist-cpu (chapter 18)"),
+           ema_decay=0.999, ema_warmup=True), batch_size=64, flip=True, cooldown=0.25,
+           about="the design's CIFAR-10 U-Net at a quarter of its width, attention in the bottleneck only, no dropout, "
+           "trained as mnist-cpu, the learning rate cooled down over the last quarter of a run (chapter 18)"),
 ]
 
 # %% ../nbs/12_recipes.ipynb #32f06238

@@ -47,8 +47,9 @@ class RunDir:
     def write_record(self, command:str=None):
         "Write what the run is to run.json, with the commands that made it (before any training: fail early)."
         commands = []
-        if self.resume:                                      # a file of this run: keep its earlier commands
-            try: commands = (read_run_record(self.path) or {}).get('commands', [])
+        if self.resume:   # keep the commands that made the checkpoint: this run's, or those of the run it branches from
+            own = self.resume is True or latest_checkpoint(self.path) is not None
+            try: commands = (read_run_record(self.path if own else Path(self.resume).parent) or {}).get('commands', [])
             except UnreadableFile as e: warnings.warn(f"{e}; writing it again, without the earlier commands")
         record = dict(self.record, commands=commands + ([command] if command else []))
         with atomic_path(self.path / 'run.json') as tmp: tmp.write_text(json.dumps(record, indent=2))

@@ -18,13 +18,13 @@ from .mnist_model import DiffusionModel, MNIST_WIDTHS
 from .cifar_model import CIFAR_WIDTHS
 from .files import UnreadableFile
 from .progress import Progress
-from .checkpoints import CHECKPOINT_FORMAT, load_checkpoint, load_latest
+from .checkpoints import CHECKPOINT_FORMAT, load_checkpoint, load_latest, differing_tensors
 from .data import from_uint8
 from .samplers import SAMPLERS, GraphedSampler, NoisePredictor, check_sampler_args
 from .recipes import RECIPES, as_recipe
 
 # %% auto #0
-__all__ = ['EMA', 'DiffusionProcess', 'batch_images', 'differing_tensors', 'recipe_arguments', 'DiffusionProcessCIFAR']
+__all__ = ['EMA', 'DiffusionProcess', 'batch_images', 'recipe_arguments', 'DiffusionProcessCIFAR']
 
 # %% ../nbs/13_training.ipynb #a0466fdc
 class EMA:
@@ -80,6 +80,7 @@ class DiffusionProcess(Configurable):
         lr:float=1e-4,              # learning rate (its peak, with warm-up or decay)
         warmup_steps:int=0,         # raise the learning rate linearly from 0 over this many steps
         decay_steps:int=None,       # bring it down to 0 along a half cosine by this step (None: no decay)
+        decay_from:int=None,        # start that decay at this step, holding the peak until then (None: after warm-up)
         weight_decay:float=0.,      # weight decay (AdamW's is decoupled)
         betas:tuple=(0.9, 0.999),   # Adam's betas
         grad_clip:float=None,       # clip the gradient norm to this (None: no clipping)
@@ -94,7 +95,7 @@ class DiffusionProcess(Configurable):
     ):
         self.device = torch.device(device) if device is not None else default_device()
         self._check_args(model, hidden_dims, optimizer, lr, grad_clip, prediction, min_snr_gamma,
-                         warmup_steps, decay_steps)
+                         warmup_steps, decay_steps, decay_from)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             if model is None: model = DiffusionModel(image_size or 28, channels or 1, hidden_dims or MNIST_WIDTHS)
@@ -103,7 +104,7 @@ class DiffusionProcess(Configurable):
         self.schedule, self.schedule_spec = NoiseSchedule.from_spec(schedule, noise_steps).to(self.device), schedule
         self.precision = resolve_precision(precision, self.device)
         self.prediction, self.min_snr_gamma = prediction, min_snr_gamma
-        self.lr, self.warmup_steps, self.decay_steps = lr, warmup_steps, decay_steps
+        self.lr, self.warmup_steps, self.decay_steps, self.decay_from = lr, warmup_steps, decay_steps, decay_from
         self.grad_clip, self.seed, self.step, self.channels_last = grad_clip, seed, 0, channels_last
         self.model = model.to(self.device)
         if channels_last: self.model = self.model.to(memory_format=torch.channels_last)
@@ -112,7 +113,7 @@ class DiffusionProcess(Configurable):
 # %% ../nbs/13_training.ipynb #25c56841
 @patch
 def _check_args(self:DiffusionProcess, model, hidden_dims, optimizer, lr, grad_clip, prediction,
-                min_snr_gamma, warmup_steps, decay_steps):
+                min_snr_gamma, warmup_steps, decay_steps, decay_from):
     if model is not None and hidden_dims is not None:
         raise ValueError("hidden_dims describes the default U-Net; give it to the model you pass instead")
     if optimizer not in ('adam', 'adamw'): raise ValueError(f"optimizer must be 'adam' or 'adamw', got {optimizer!r}")
@@ -126,6 +127,10 @@ def _check_args(self:DiffusionProcess, model, hidden_dims, optimizer, lr, grad_c
     if decay_steps is not None and (isinstance(decay_steps, bool) or not isinstance(decay_steps, int)
                                     or decay_steps <= warmup_steps):
         raise ValueError(f"decay_steps must be an integer above warmup_steps ({warmup_steps}), got {decay_steps!r}")
+    if decay_from is not None and (decay_steps is None or isinstance(decay_from, bool) or not isinstance(decay_from, int)
+                                   or not warmup_steps <= decay_from < decay_steps):
+        raise ValueError(f"decay_from must be an integer from warmup_steps ({warmup_steps}) to below decay_steps "
+                         f"({decay_steps}), got {decay_from!r}")
 
 @patch
 def _setup_training(self:DiffusionProcess, optimizer, lr, weight_decay, betas, ema_decay, ema_warmup, loss_terms,
@@ -156,7 +161,8 @@ def autocast(self:DiffusionProcess):
     "The autocast context of this process's precision."
     return autocast_for(self.device, self.precision)
 
-_SINCE_0_3 = dict(prediction='eps', min_snr_gamma=None, warmup_steps=0, decay_steps=None, ema_warmup=False)
+_SINCE_0_3 = dict(prediction='eps', min_snr_gamma=None, warmup_steps=0, decay_steps=None, decay_from=None,
+                  ema_warmup=False)
 
 # %% ../nbs/13_training.ipynb #2686fc99
 @patch(as_prop=True)
@@ -169,7 +175,7 @@ def settings(self:DiffusionProcess)->dict:
              ema_decay=self.ema.decay if self.ema else None, precision=self.precision, seed=self.seed,
              loss_terms={k: w for k, (w, _) in self.loss_terms.items()})
     now = dict(prediction=self.prediction, min_snr_gamma=self.min_snr_gamma, warmup_steps=self.warmup_steps,
-               decay_steps=self.decay_steps, ema_warmup=bool(self.ema and self.ema.warmup))
+               decay_steps=self.decay_steps, decay_from=self.decay_from, ema_warmup=bool(self.ema and self.ema.warmup))
     return {**s, **{k: v for k, v in now.items() if v != _SINCE_0_3[k]}}   # runs of 0.2 have none of these
 
 # %% ../nbs/13_training.ipynb #1c8e8556
@@ -209,10 +215,11 @@ def snr_weights(self:DiffusionProcess, t:Tensor)->Tensor:
 # %% ../nbs/13_training.ipynb #3ca023e8
 @patch
 def lr_at(self:DiffusionProcess, step:int)->float:
-    "The learning rate of step `step` (0-based): linear warm-up, then constant or a half-cosine decay to 0."
+    "The learning rate of step `step` (0-based): linear warm-up, then constant, then maybe a half-cosine decay to 0."
     f = min(1., (step + 1) / self.warmup_steps) if self.warmup_steps else 1.
     if self.decay_steps is not None:
-        done = min(1., max(0, step - self.warmup_steps) / (self.decay_steps - self.warmup_steps))
+        start = self.warmup_steps if self.decay_from is None else self.decay_from
+        done = min(1., max(0, step - start) / (self.decay_steps - start))
         f *= 0.5 * (1 + math.cos(math.pi * done))
     return self.lr * f
 
@@ -268,12 +275,6 @@ def train_step(self:DiffusionProcess,
     if lo < -1.001 or hi > 1.001:
         raise ValueError(f"float images must be scaled to [-1, 1], got values in [{lo:.3g}, {hi:.3g}]")
     return self.fit_step(x0, check=True)[0][0].item()
-
-# %% ../nbs/13_training.ipynb #414e106f
-def differing_tensors(a:dict, b:dict)->list:
-    "Names of the tensors that differ between two state dicts (missing from one, or not bit-identical; any devices)."
-    same = lambda x, y: torch.equal(x, y.to(x.device))
-    return sorted(k for k in a.keys() | b.keys() if k not in a or k not in b or not same(a[k], b[k]))
 
 # %% ../nbs/13_training.ipynb #e766398d
 @patch(as_prop=True)
@@ -338,10 +339,13 @@ def from_recipe(cls:DiffusionProcess,
     image_size:int,         # image height and width
     channels:int,           # image channels
     tier:str=None,          # a named size of the recipe (None: its default tier, if it has tiers)
+    steps:int=None,         # the run's length, for a recipe that cools down at its end (None: unknown, no cool-down)
+    cooldown:float=None,    # last fraction of the steps over which the learning rate decays to 0 (None: the recipe's)
     **changes,              # arguments of the model or of the process to change
 )->DiffusionProcess:
     "A process trained the way `recipe` says, with `changes`."
     r = as_recipe(recipe)
+    if cooldown is not None and steps is None: raise ValueError("a cooldown needs the run's length (steps)")
     model_params, process_params = recipe_arguments(r)
     tier = tier or r.default_tier
     if tier is not None and tier not in r.tiers:
@@ -354,6 +358,8 @@ def from_recipe(cls:DiffusionProcess,
     sized = {k: v for k, v in r.tiers.get(tier, {}).items() if k != 'batch_size'}
     margs = {**r.model_args, **sized, **{k: v for k, v in changes.items() if k in model_params}}
     pargs = {**r.process_args, **{k: v for k, v in changes.items() if k in process_params}}
+    if steps is not None and not {'decay_steps', 'decay_from'} & set(changes):   # the recipe's cool-down, else theirs
+        pargs.update(r.decay_for(steps, cooldown))
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(pargs.get('seed', 0))
         model = r.model_class(image_size, channels, **margs)
