@@ -320,7 +320,8 @@ def to_base64(images:Tensor)->str:
 def from_base64(text:str, shape:tuple)->Tensor:
     "Images written by `to_base64`, each of `shape` (C, H, W), as floats in [-1, 1]."
     pixels = np.frombuffer(base64.b64decode(text), np.uint8)
-    if pixels.size % math.prod(shape): raise ValueError(f"{pixels.size} pixels do not make images of shape {tuple(shape)}")
+    if pixels.size % math.prod(shape):
+        raise ValueError(f"{pixels.size} pixels do not make images of shape {tuple(shape)}")
     return from_uint8(torch.from_numpy(pixels.copy()).view(-1, *shape))
 
 # %% ../nbs/10_data.ipynb #22e35fa5

@@ -127,8 +127,8 @@ def _check_args(self:DiffusionProcess, model, hidden_dims, optimizer, lr, grad_c
     if decay_steps is not None and (isinstance(decay_steps, bool) or not isinstance(decay_steps, int)
                                     or decay_steps <= warmup_steps):
         raise ValueError(f"decay_steps must be an integer above warmup_steps ({warmup_steps}), got {decay_steps!r}")
-    if decay_from is not None and (decay_steps is None or isinstance(decay_from, bool) or not isinstance(decay_from, int)
-                                   or not warmup_steps <= decay_from < decay_steps):
+    if decay_from is not None and (decay_steps is None or isinstance(decay_from, bool)
+                                   or not isinstance(decay_from, int) or not warmup_steps <= decay_from < decay_steps):
         raise ValueError(f"decay_from must be an integer from warmup_steps ({warmup_steps}) to below decay_steps "
                          f"({decay_steps}), got {decay_from!r}")
 
@@ -340,7 +340,7 @@ def from_recipe(cls:DiffusionProcess,
     channels:int,           # image channels
     tier:str=None,          # a named size of the recipe (None: its default tier, if it has tiers)
     steps:int=None,         # the run's length, for a recipe that cools down at its end (None: unknown, no cool-down)
-    cooldown:float=None,    # last fraction of the steps over which the learning rate decays to 0 (None: the recipe's)
+    cooldown:float=None,    # last fraction of the run that cools down to 0 (0: none; default: the recipe's)
     **changes,              # arguments of the model or of the process to change
 )->DiffusionProcess:
     "A process trained the way `recipe` says, with `changes`."
