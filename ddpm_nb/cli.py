@@ -130,8 +130,8 @@ def _sampler_args(args, steps_flag='--steps')->dict:
 # %% ../nbs/22_cli.ipynb #3f419a04
 _MODEL_OPTS = ['hidden_dims', 'dropout_p', 'base_dim']
 _PROCESS_OPTS = ['noise_steps', 'prediction', 'min_snr_gamma', 'lr', 'warmup_steps', 'decay_steps', 'decay_from',
-                 'weight_decay', 'grad_clip', 'ema_decay', 'ema_warmup', 'precision', 'compile', 'channels_last',
-                 'perceptual', 'vgg_weights']
+                 'weight_decay', 'grad_clip', 'ema_decay', 'ema_warmup', 'ema_cooldown', 'precision', 'compile',
+                 'channels_last', 'perceptual', 'vgg_weights']
 
 def _recipe_changes(args)->dict:
     "The recipe arguments given on the command line, refused by name when the recipe does not take them."

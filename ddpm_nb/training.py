@@ -39,14 +39,14 @@ class EMA:
         self.model = copy.deepcopy(unwrap(model)).eval().requires_grad_(False)
 
     @torch.no_grad()
-    def update(self, model:nn.Module):
-        "Move the average towards `model`'s current weights."
+    def update(self, model:nn.Module, decay:float=None):
+        "Move the average towards `model`'s current weights, by 1 - `decay` (default: `current_decay`)."
         model = unwrap(model)
         if getattr(self, '_src', None) is not model:      # the tensor lists are made once per source model
             floats = lambda m: [p for p in m.parameters() if p.dtype.is_floating_point]
             self._src, self._ema_p, self._new_p = model, floats(self.model), floats(model)
             self._ema_b, self._new_b = list(self.model.buffers()), list(model.buffers())
-        torch._foreach_lerp_(self._ema_p, self._new_p, 1 - self.current_decay)
+        torch._foreach_lerp_(self._ema_p, self._new_p, 1 - (self.current_decay if decay is None else decay))
         if self._ema_b: torch._foreach_copy_(self._ema_b, self._new_b)
         self.num_updates += 1
 
@@ -86,6 +86,7 @@ class DiffusionProcess(Configurable):
         grad_clip:float=None,       # clip the gradient norm to this (None: no clipping)
         ema_decay:float=None,       # keep an EMA of the weights for sampling (None: no EMA)
         ema_warmup:bool=False,      # the EMA's decay grows from 0.1 towards ema_decay (see `EMA`)
+        ema_cooldown:bool=False,    # the EMA's decay falls with the learning rate's decay (if any), to 0 at its end
         loss_terms:dict=None,       # extra loss terms {name: (weight, fn(model, x0_hat, x0, image_weights))}
         precision:str='auto',       # 'auto' (bf16 where the device has it natively, else fp32), 'bf16', 'fp16', 'fp32'
         compile=False,              # torch.compile the training forward pass (True, or a mode: 'reduce-overhead')
@@ -95,7 +96,7 @@ class DiffusionProcess(Configurable):
     ):
         self.device = torch.device(device) if device is not None else default_device()
         self._check_args(model, hidden_dims, optimizer, lr, grad_clip, prediction, min_snr_gamma,
-                         warmup_steps, decay_steps, decay_from)
+                         warmup_steps, decay_steps, decay_from, ema_decay, ema_cooldown)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             if model is None: model = DiffusionModel(image_size or 28, channels or 1, hidden_dims or MNIST_WIDTHS)
@@ -106,6 +107,7 @@ class DiffusionProcess(Configurable):
         self.prediction, self.min_snr_gamma = prediction, min_snr_gamma
         self.lr, self.warmup_steps, self.decay_steps, self.decay_from = lr, warmup_steps, decay_steps, decay_from
         self.grad_clip, self.seed, self.step, self.channels_last = grad_clip, seed, 0, channels_last
+        self.ema_cooldown = ema_cooldown
         self.model = model.to(self.device)
         if channels_last: self.model = self.model.to(memory_format=torch.channels_last)
         self._setup_training(optimizer, lr, weight_decay, betas, ema_decay, ema_warmup, loss_terms, compile)
@@ -113,7 +115,7 @@ class DiffusionProcess(Configurable):
 # %% ../nbs/13_training.ipynb #25c56841
 @patch
 def _check_args(self:DiffusionProcess, model, hidden_dims, optimizer, lr, grad_clip, prediction,
-                min_snr_gamma, warmup_steps, decay_steps, decay_from):
+                min_snr_gamma, warmup_steps, decay_steps, decay_from, ema_decay, ema_cooldown):
     if model is not None and hidden_dims is not None:
         raise ValueError("hidden_dims describes the default U-Net; give it to the model you pass instead")
     if optimizer not in ('adam', 'adamw'): raise ValueError(f"optimizer must be 'adam' or 'adamw', got {optimizer!r}")
@@ -131,6 +133,7 @@ def _check_args(self:DiffusionProcess, model, hidden_dims, optimizer, lr, grad_c
                                    or not isinstance(decay_from, int) or not warmup_steps <= decay_from < decay_steps):
         raise ValueError(f"decay_from must be an integer from warmup_steps ({warmup_steps}) to below decay_steps "
                          f"({decay_steps}), got {decay_from!r}")
+    if ema_cooldown and not ema_decay: raise ValueError("ema_cooldown needs an EMA: give ema_decay")
 
 @patch
 def _setup_training(self:DiffusionProcess, optimizer, lr, weight_decay, betas, ema_decay, ema_warmup, loss_terms,
@@ -162,7 +165,7 @@ def autocast(self:DiffusionProcess):
     return autocast_for(self.device, self.precision)
 
 _SINCE_0_3 = dict(prediction='eps', min_snr_gamma=None, warmup_steps=0, decay_steps=None, decay_from=None,
-                  ema_warmup=False)
+                  ema_warmup=False, ema_cooldown=False)
 
 # %% ../nbs/13_training.ipynb #2686fc99
 @patch(as_prop=True)
@@ -175,7 +178,8 @@ def settings(self:DiffusionProcess)->dict:
              ema_decay=self.ema.decay if self.ema else None, precision=self.precision, seed=self.seed,
              loss_terms={k: w for k, (w, _) in self.loss_terms.items()})
     now = dict(prediction=self.prediction, min_snr_gamma=self.min_snr_gamma, warmup_steps=self.warmup_steps,
-               decay_steps=self.decay_steps, decay_from=self.decay_from, ema_warmup=bool(self.ema and self.ema.warmup))
+               decay_steps=self.decay_steps, decay_from=self.decay_from, ema_warmup=bool(self.ema and self.ema.warmup),
+               ema_cooldown=self.ema_cooldown)
     return {**s, **{k: v for k, v in now.items() if v != _SINCE_0_3[k]}}   # runs of 0.2 have none of these
 
 # %% ../nbs/13_training.ipynb #1c8e8556
@@ -214,14 +218,18 @@ def snr_weights(self:DiffusionProcess, t:Tensor)->Tensor:
 
 # %% ../nbs/13_training.ipynb #3ca023e8
 @patch
+def cooldown_at(self:DiffusionProcess, step:int)->float:
+    "The part of the peak learning rate the half-cosine decay leaves at step `step`: 1 before it starts, 0 at its end."
+    if self.decay_steps is None: return 1.
+    start = self.warmup_steps if self.decay_from is None else self.decay_from
+    done = min(1., max(0, step - start) / (self.decay_steps - start))
+    return 0.5 * (1 + math.cos(math.pi * done))
+
+@patch
 def lr_at(self:DiffusionProcess, step:int)->float:
     "The learning rate of step `step` (0-based): linear warm-up, then constant, then maybe a half-cosine decay to 0."
-    f = min(1., (step + 1) / self.warmup_steps) if self.warmup_steps else 1.
-    if self.decay_steps is not None:
-        start = self.warmup_steps if self.decay_from is None else self.decay_from
-        done = min(1., max(0, step - start) / (self.decay_steps - start))
-        f *= 0.5 * (1 + math.cos(math.pi * done))
-    return self.lr * f
+    warm = min(1., (step + 1) / self.warmup_steps) if self.warmup_steps else 1.
+    return self.lr * (warm * self.cooldown_at(step))
 
 # %% ../nbs/13_training.ipynb #c9ee199a
 @patch
@@ -244,7 +252,8 @@ def fit_step(self:DiffusionProcess, x0:Tensor, t:Tensor=None, noise:Tensor=None,
         for g in self.optimizer.param_groups: g['lr'] = self.lr_at(self.step)
     if self.scaler is not None: self.scaler.step(self.optimizer); self.scaler.update()
     else: self.optimizer.step()
-    if self.ema is not None: self.ema.update(self.model)
+    if self.ema is not None:
+        self.ema.update(self.model, self.ema.current_decay * self.cooldown_at(self.step) if self.ema_cooldown else None)
     self.step += 1
     return losses.detach(), torch.isfinite(losses).all() & torch.isfinite(norm)
 
