@@ -6,7 +6,8 @@ depend on what else the machine did while the run trained. Each point: 2,000 sam
 classifier's features against the 10,000 test images, the fraction of pixels at exactly 255, and the classes the
 classifier gives the samples. Writes (and updates, under --label) one JSON file, which a chapter shows. A label may
 gather points from several runs (a recipe that cools down at the end of its budget takes one run per budget); each
-point keeps the run it came from and the commands that trained it.
+point keeps the run it came from and the commands that trained it, and a point that another run gave at the same
+step is scored again from the run named, so the commands in `scored_by`, run in order, give the file back.
 
     python bench/cpu_curve.py runs/fmnist-design --label mnist --img-s 260 --minutes 5,10,20,30,45,60 \\
         --out bench/results/cpu_curve.json
@@ -51,13 +52,17 @@ def main():
     scored_by = cur.get('scored_by', [cur['command']] if 'command' in cur else [])
     for k in ('run', 'commands', 'command'): cur.pop(k, None)
     cur.update(img_s=a.img_s, batch_size=bs, process=run['process'], points=cur.get('points', []), scored_by=scored_by)
-    done = {pt['step'] for pt in cur['points']}
+    run_name = str(Path(a.run))
+    done = {pt['step']: pt['run'] for pt in cur['points']}   # a point from another run at a step is scored again
     for m in [float(x) for x in a.minutes.split(',')]:
         step = min(ckpts, key=lambda s: abs(s - m * 60 * a.img_s / bs))
         if abs(step * bs / a.img_s / 60 - m) > 0.01 * m:
             print(f"{a.run} has no checkpoint at {m:g} minutes (the nearest is step {step}); skipped", flush=True)
             continue
-        if step in done: continue
+        if done.get(step) == run_name: continue
+        if step in done:
+            print(f"step {step} of {a.label!r} came from {done[step]}; scoring it again from {a.run}", flush=True)
+            cur['points'] = [pt for pt in cur['points'] if pt['step'] != step]
         process = DiffusionProcess.from_checkpoint(ckpts[step], device='cpu', **(
             dict(precision='auto') if a.sample_precision == 'auto' else {}))
         t0 = time.time()
@@ -67,9 +72,9 @@ def main():
         cur['points'].append(dict(step=step, minutes=step * bs / a.img_s / 60, fid=s['fid'], kid=s['kid'],
                                   kid_std=s['kid_std'], saturated=(to_uint8(x) == 255).float().mean().item(),
                                   sample_seconds=time.time() - t0, class_counts=counts.tolist(),
-                                  samples=to_base64(x[:8]), run=str(a.run), commands=run.get('commands', [])))
+                                  samples=to_base64(x[:8]), run=run_name, commands=run.get('commands', [])))
         print(json.dumps({k: v for k, v in cur['points'][-1].items() if k not in ('samples', 'commands')}), flush=True)
-        cur['points'].sort(key=lambda pt: pt['step']); done.add(step)
+        cur['points'].sort(key=lambda pt: pt['step']); done[step] = run_name
         rec.update(device=device_name('cpu'), date=time.strftime('%Y-%m-%d'), torch=torch.__version__,
                    features=feats.name, n=a.n, sampler='dpm', steps=20, ref=f'{a.data}-test', classes=feats.clf.classes)
         write(out, rec, cur)
