@@ -8,7 +8,7 @@ import argparse, json, os, shlex, sys, time, warnings
 from pathlib import Path
 import torch
 from fastcore.docments import docments
-from .schedules import PREDICTIONS
+from .schedules import PREDICTIONS, SCHEDULE_KINDS
 from .config import init_args
 from .devices import PRECISIONS, default_device, device_name, parse_device, setup_distributed, end_distributed
 from .mnist_model import DiffusionModel
@@ -16,7 +16,7 @@ from .files import DirLocked, atomic_path, check_writable
 from .data import DATASETS, CACHE_DIR, ImageBatches, load_images
 from .samplers import SAMPLERS, SPACINGS, VARIANCES, sampler_options, default_steps
 from .recipes import RECIPES, TIERS, BASELINE_LAYOUTS
-from .training import DiffusionProcess, recipe_arguments
+from .training import DECAY_SHAPES, DiffusionProcess, recipe_arguments
 from .trainer import fit, TrainingInterrupted, SampleGrids
 from .generate import generate_samples, save_samples
 from .fid import compute_fid, fid_stats, reference_images, InceptionFeatures, INCEPTION_MODES
@@ -129,9 +129,9 @@ def _sampler_args(args, steps_flag='--steps')->dict:
 
 # %% ../nbs/22_cli.ipynb #3f419a04
 _MODEL_OPTS = ['hidden_dims', 'dropout_p', 'base_dim']
-_PROCESS_OPTS = ['noise_steps', 'prediction', 'min_snr_gamma', 'lr', 'warmup_steps', 'decay_steps', 'decay_from',
-                 'weight_decay', 'grad_clip', 'ema_decay', 'ema_warmup', 'ema_cooldown', 'precision', 'compile',
-                 'channels_last', 'perceptual', 'vgg_weights']
+_PROCESS_OPTS = ['schedule', 'noise_steps', 'prediction', 'min_snr_gamma', 'lr', 'warmup_steps', 'decay_steps',
+                 'decay_from', 'decay_shape', 'weight_decay', 'grad_clip', 'ema_decay', 'ema_warmup', 'ema_cooldown',
+                 'precision', 'compile', 'channels_last', 'perceptual', 'vgg_weights']
 
 def _recipe_changes(args)->dict:
     "The recipe arguments given on the command line, refused by name when the recipe does not take them."
@@ -184,6 +184,8 @@ def _train_parser(sub):
         kind = (dict(choices=['auto', 'on', 'off'], action='store') if k == 'perceptual' else
                 dict(choices=list(PRECISIONS)) if k == 'precision' else
                 dict(choices=list(PREDICTIONS)) if k == 'prediction' else
+                dict(choices=list(DECAY_SHAPES)) if k == 'decay_shape' else
+                dict(choices=list(SCHEDULE_KINDS), help='the noise schedule') if k == 'schedule' else
                 dict(type=_int(0)) if k == 'warmup_steps' else
                 dict(type=float) if k in ('lr', 'weight_decay', 'grad_clip', 'ema_decay', 'min_snr_gamma') else {})
         option(t, fn, k, default=None, shown="the recipe's", **kind)

@@ -65,12 +65,12 @@ CPU_RECIPES = [
            batch_size=64, about="the design's MNIST U-Net trained for a CPU: v-prediction, min-SNR-5, AdamW 1e-3 "
            "with warm-up, EMA with warm-up, bf16 where native (chapter 18)"),
     Recipe('cifar-cpu', DiffusionModelCIFAR, model_args=dict(hidden_dims=[32, 64, 64, 64], attention_levels=[],
-           dropout_p=0.0, bottleneck_dropout_p=0.0), process_args=dict(schedule='linear', prediction='v',
+           dropout_p=0.0, bottleneck_dropout_p=0.0), process_args=dict(schedule='cosine', prediction='v',
            min_snr_gamma=5.0, optimizer='adamw', lr=1e-3, warmup_steps=200, weight_decay=1e-5, grad_clip=1.0,
            ema_decay=0.999, ema_warmup=True, ema_cooldown=True), batch_size=64, flip=True, cooldown=0.25,
            about="the design's CIFAR-10 U-Net at a quarter of its width, attention in the bottleneck only, no dropout, "
-           "trained as mnist-cpu, the learning rate and the EMA's decay cooled down over the last quarter of a run "
-           "(chapter 18)"),
+           "trained as mnist-cpu (its cosine schedule too), the learning rate and the EMA's decay cooled down over the "
+           "last quarter of a run (chapter 18)"),
 ]
 
 # %% ../nbs/12_recipes.ipynb #32f06238

@@ -11,7 +11,7 @@ from torch import nn, Tensor
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['PREDICTIONS', 'linear_betas', 'cosine_betas', 'NoiseSchedule']
+__all__ = ['PREDICTIONS', 'SCHEDULE_KINDS', 'linear_betas', 'cosine_betas', 'NoiseSchedule']
 
 # %% ../nbs/00_schedules.ipynb #081c9b56
 def _check_noise_steps(noise_steps):
@@ -225,7 +225,7 @@ def posterior_mean_variance(self:NoiseSchedule,
     return mean, _bcast(self.posterior_variance, t, xt), _bcast(self.posterior_log_variance_clipped, t, xt)
 
 # %% ../nbs/00_schedules.ipynb #c2806834
-_KINDS = {'linear': linear_betas, 'cosine': cosine_betas}
+SCHEDULE_KINDS = {'linear': linear_betas, 'cosine': cosine_betas}
 
 @patch(cls_method=True)
 def from_spec(cls:NoiseSchedule,
@@ -234,9 +234,9 @@ def from_spec(cls:NoiseSchedule,
 )->NoiseSchedule:
     "The schedule a name (and options) describe."
     spec = dict(kind=spec) if isinstance(spec, str) else dict(spec) if isinstance(spec, dict) else None
-    if spec is None or spec.get('kind') not in _KINDS:
+    if spec is None or spec.get('kind') not in SCHEDULE_KINDS:
         raise ValueError(f"a schedule is 'linear', 'cosine' or a dict with kind 'linear' or 'cosine', got {spec!r}")
-    make = _KINDS[spec.pop('kind')]
+    make = SCHEDULE_KINDS[spec.pop('kind')]
     known = set(inspect.signature(make).parameters) - {'noise_steps'}
     unknown = sorted(set(spec) - known)
     if unknown: raise ValueError(f"unknown options {unknown} for the {make.__name__[:-6]} schedule")

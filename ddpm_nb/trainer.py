@@ -16,7 +16,7 @@ from .checkpoints import (latest_checkpoint, checkpoint_name, save_checkpoint, l
                                  prune_checkpoints)
 from .data import ImageBatches, save_image_grid
 from .samplers import check_sampler_args
-from .training import DiffusionProcess
+from .training import OPTIONAL_SETTINGS, DiffusionProcess
 
 # %% auto #0
 __all__ = ['RunDir', 'read_run_record', 'TrainingInterrupted', 'StopSignals', 'run_differences', 'setting_names', 'plot_history',
@@ -241,9 +241,10 @@ def fit(
                          f"{(process.channels, process.image_size, process.image_size)} images")
     record = dict(process=process.settings, data=dict(batch_size=data.batch_size, flip=data.flip, seed=data.seed,
                                                       **(meta or {})))
-    unknown = sorted(set(allow_changes) - setting_names(record))
+    known = setting_names(record) | set(OPTIONAL_SETTINGS)          # and those its record leaves out at their defaults
+    unknown = sorted(set(allow_changes) - known)
     if unknown: raise ValueError(f"allow_changes names no setting of this run: {', '.join(unknown)} (the settings: "
-                                 f"{', '.join(sorted(setting_names(record)))})")
+                                 f"{', '.join(sorted(known))})")
     if resume not in (True, False, None) and not Path(resume).is_file():
         raise FileNotFoundError(f"no checkpoint at {resume}")
     cbs = list(callbacks) if rank == 0 else []

@@ -24,7 +24,8 @@ from .samplers import SAMPLERS, GraphedSampler, NoisePredictor, check_sampler_ar
 from .recipes import RECIPES, as_recipe
 
 # %% auto #0
-__all__ = ['EMA', 'DiffusionProcess', 'batch_images', 'recipe_arguments', 'DiffusionProcessCIFAR']
+__all__ = ['DECAY_SHAPES', 'OPTIONAL_SETTINGS', 'EMA', 'DiffusionProcess', 'batch_images', 'recipe_arguments',
+           'DiffusionProcessCIFAR']
 
 # %% ../nbs/13_training.ipynb #a0466fdc
 class EMA:
@@ -62,6 +63,12 @@ class EMA:
         self.decay, self.num_updates = sd['decay'], sd['num_updates']
         self.model.load_state_dict(sd['model'])
 
+# %% ../nbs/13_training.ipynb #e2475cb9
+DECAY_SHAPES = {'cosine': lambda u: 0.5 * (1 + math.cos(math.pi * u)),   # slow, fast, then slow again
+                'linear': lambda u: 1 - u,
+                '1-sqrt': lambda u: 1 - math.sqrt(u)}                    # falls fast, then lingers at low rates
+
+
 # %% ../nbs/13_training.ipynb #04a17ff9
 class DiffusionProcess(Configurable):
     "Trains a denoising network and samples from it; the defaults are the design's MNIST recipe."
@@ -79,8 +86,9 @@ class DiffusionProcess(Configurable):
         optimizer:str='adam',       # 'adam' or 'adamw'
         lr:float=1e-4,              # learning rate (its peak, with warm-up or decay)
         warmup_steps:int=0,         # raise the learning rate linearly from 0 over this many steps
-        decay_steps:int=None,       # bring it down to 0 along a half cosine by this step (None: no decay)
+        decay_steps:int=None,       # bring it down to 0 by this step, along `decay_shape` (None: no decay)
         decay_from:int=None,        # start that decay at this step, holding the peak until then (None: after warm-up)
+        decay_shape:str='cosine',   # the decay's curve: 'cosine' (a half cosine), 'linear' or '1-sqrt'
         weight_decay:float=0.,      # weight decay (AdamW's is decoupled)
         betas:tuple=(0.9, 0.999),   # Adam's betas
         grad_clip:float=None,       # clip the gradient norm to this (None: no clipping)
@@ -96,7 +104,7 @@ class DiffusionProcess(Configurable):
     ):
         self.device = torch.device(device) if device is not None else default_device()
         self._check_args(model, hidden_dims, optimizer, lr, grad_clip, prediction, min_snr_gamma,
-                         warmup_steps, decay_steps, decay_from, ema_decay, ema_cooldown)
+                         warmup_steps, decay_steps, decay_from, decay_shape, ema_decay, ema_cooldown)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             if model is None: model = DiffusionModel(image_size or 28, channels or 1, hidden_dims or MNIST_WIDTHS)
@@ -106,6 +114,7 @@ class DiffusionProcess(Configurable):
         self.precision = resolve_precision(precision, self.device)
         self.prediction, self.min_snr_gamma = prediction, min_snr_gamma
         self.lr, self.warmup_steps, self.decay_steps, self.decay_from = lr, warmup_steps, decay_steps, decay_from
+        self.decay_shape = decay_shape
         self.grad_clip, self.seed, self.step, self.channels_last = grad_clip, seed, 0, channels_last
         self.ema_cooldown = ema_cooldown
         self.model = model.to(self.device)
@@ -115,7 +124,7 @@ class DiffusionProcess(Configurable):
 # %% ../nbs/13_training.ipynb #25c56841
 @patch
 def _check_args(self:DiffusionProcess, model, hidden_dims, optimizer, lr, grad_clip, prediction,
-                min_snr_gamma, warmup_steps, decay_steps, decay_from, ema_decay, ema_cooldown):
+                min_snr_gamma, warmup_steps, decay_steps, decay_from, decay_shape, ema_decay, ema_cooldown):
     if model is not None and hidden_dims is not None:
         raise ValueError("hidden_dims describes the default U-Net; give it to the model you pass instead")
     if optimizer not in ('adam', 'adamw'): raise ValueError(f"optimizer must be 'adam' or 'adamw', got {optimizer!r}")
@@ -133,6 +142,8 @@ def _check_args(self:DiffusionProcess, model, hidden_dims, optimizer, lr, grad_c
                                    or not isinstance(decay_from, int) or not warmup_steps <= decay_from < decay_steps):
         raise ValueError(f"decay_from must be an integer from warmup_steps ({warmup_steps}) to below decay_steps "
                          f"({decay_steps}), got {decay_from!r}")
+    if decay_shape not in DECAY_SHAPES:
+        raise ValueError(f"decay_shape must be one of {tuple(DECAY_SHAPES)}, got {decay_shape!r}")
     if ema_cooldown and not ema_decay: raise ValueError("ema_cooldown needs an EMA: give ema_decay")
 
 @patch
@@ -164,10 +175,12 @@ def autocast(self:DiffusionProcess):
     "The autocast context of this process's precision."
     return autocast_for(self.device, self.precision)
 
-_SINCE_0_3 = dict(prediction='eps', min_snr_gamma=None, warmup_steps=0, decay_steps=None, decay_from=None,
-                  ema_warmup=False, ema_cooldown=False)
 
 # %% ../nbs/13_training.ipynb #2686fc99
+# settings added after 0.2: `settings` leaves them out at these values, so older records read as before
+OPTIONAL_SETTINGS = dict(prediction='eps', min_snr_gamma=None, warmup_steps=0, decay_steps=None, decay_from=None,
+                         decay_shape='cosine', ema_warmup=False, ema_cooldown=False)
+
 @patch(as_prop=True)
 def settings(self:DiffusionProcess)->dict:
     "What training does, whichever constructor built the process (a resumed run must match it)."
@@ -178,9 +191,10 @@ def settings(self:DiffusionProcess)->dict:
              ema_decay=self.ema.decay if self.ema else None, precision=self.precision, seed=self.seed,
              loss_terms={k: w for k, (w, _) in self.loss_terms.items()})
     now = dict(prediction=self.prediction, min_snr_gamma=self.min_snr_gamma, warmup_steps=self.warmup_steps,
-               decay_steps=self.decay_steps, decay_from=self.decay_from, ema_warmup=bool(self.ema and self.ema.warmup),
+               decay_steps=self.decay_steps, decay_from=self.decay_from,
+               decay_shape=self.decay_shape, ema_warmup=bool(self.ema and self.ema.warmup),
                ema_cooldown=self.ema_cooldown)
-    return {**s, **{k: v for k, v in now.items() if v != _SINCE_0_3[k]}}   # runs of 0.2 have none of these
+    return {**s, **{k: v for k, v in now.items() if v != OPTIONAL_SETTINGS[k]}}   # left out at their defaults
 
 # %% ../nbs/13_training.ipynb #1c8e8556
 @patch
@@ -219,17 +233,18 @@ def snr_weights(self:DiffusionProcess, t:Tensor)->Tensor:
 # %% ../nbs/13_training.ipynb #3ca023e8
 @patch
 def cooldown_at(self:DiffusionProcess, step:int)->float:
-    "The part of the peak learning rate the half-cosine decay leaves at step `step`: 1 before it starts, 0 at its end."
+    "The part of the peak learning rate the decay leaves at step `step`: 1 before it starts, 0 at its end."
     if self.decay_steps is None: return 1.
     start = self.warmup_steps if self.decay_from is None else self.decay_from
     done = min(1., max(0, step - start) / (self.decay_steps - start))
-    return 0.5 * (1 + math.cos(math.pi * done))
+    return DECAY_SHAPES[self.decay_shape](done)
 
 @patch
 def lr_at(self:DiffusionProcess, step:int)->float:
-    "The learning rate of step `step` (0-based): linear warm-up, then constant, then maybe a half-cosine decay to 0."
+    "The learning rate of step `step` (0-based): linear warm-up, then constant, then maybe a decay to 0."
     warm = min(1., (step + 1) / self.warmup_steps) if self.warmup_steps else 1.
     return self.lr * (warm * self.cooldown_at(step))
+
 
 # %% ../nbs/13_training.ipynb #c9ee199a
 @patch
